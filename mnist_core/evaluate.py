@@ -1,0 +1,65 @@
+"""A model's test-set results as data for pages to draw: accuracy, per-class scores, mistakes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mnist_core.data import Mnist, load_mnist, to_model_input
+from mnist_core.predict import Classifier
+
+NUM_CLASSES = 10
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    accuracy: float
+    loss: float  # mean cross-entropy
+    confusion: np.ndarray  # (10, 10) counts, rows = true digit, columns = predicted
+    precision: np.ndarray  # (10,) per predicted class; NaN where a class was never predicted
+    recall: np.ndarray  # (10,) per true class
+    misclassified: np.ndarray  # indices into the test set, most confident mistakes first
+    labels: np.ndarray  # (N,) true labels
+    predictions: np.ndarray  # (N,) predicted labels
+    probabilities: np.ndarray  # (N, 10)
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+
+def evaluate(classifier: Classifier, mnist: Mnist | None = None) -> EvaluationResult:
+    """Classify the MNIST test set once and derive every figure from that one pass."""
+    mnist = mnist or load_mnist()
+    return evaluate_arrays(classifier, mnist.x_test, mnist.y_test)
+
+
+def evaluate_arrays(
+    classifier: Classifier, images: np.ndarray, labels: np.ndarray
+) -> EvaluationResult:
+    """The same, on any uint8 (N, 28, 28) images and their labels."""
+    probabilities = classifier.predict_proba(to_model_input(images))
+    labels = np.asarray(labels, dtype=np.int64)
+    predictions = np.argmax(probabilities, axis=1)
+    true_probability = probabilities[np.arange(len(labels)), labels]
+    loss = float(-np.mean(np.log(np.clip(true_probability, 1e-7, 1.0))))
+    confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
+    np.add.at(confusion, (labels, predictions), 1)
+    correct = np.diag(confusion).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = correct / confusion.sum(axis=0)
+        recall = correct / confusion.sum(axis=1)
+    wrong = np.flatnonzero(predictions != labels)
+    misclassified = wrong[np.argsort(-probabilities[wrong, predictions[wrong]], kind="stable")]
+    return EvaluationResult(
+        accuracy=float(np.mean(predictions == labels)),
+        loss=loss,
+        confusion=confusion,
+        precision=precision,
+        recall=recall,
+        misclassified=misclassified,
+        labels=labels,
+        predictions=predictions,
+        probabilities=probabilities,
+    )

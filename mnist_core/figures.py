@@ -1,0 +1,165 @@
+"""Plotly figures and display images, built from core results; pages only show them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from mnist_core.evaluate import EvaluationResult
+from mnist_core.train import BatchEnded, EpochEnded
+
+DIGITS = [str(digit) for digit in range(10)]
+ACCENT = "#ff4b4b"  # Streamlit's primary red: the winning class
+MUTED = "#8c9bb0"
+TRAIN_COLOUR = "#1f77b4"
+VALIDATION_COLOUR = "#ff7f0e"
+SMOOTHING = 0.9  # exponential moving average weight for per-batch curves
+FONT = {"size": 16}  # readable from the back of a classroom
+
+
+def _layout(figure: go.Figure, height: int) -> go.Figure:
+    figure.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        font=FONT,
+        showlegend=False,
+    )
+    return figure
+
+
+def probability_bars(probabilities: np.ndarray | None, height: int = 300) -> go.Figure:
+    """Per-digit probabilities in %, the top one highlighted, on a fixed 0-100 axis.
+
+    None draws the empty chart, so the layout does not jump when the first digit arrives.
+    """
+    values = np.zeros(10) if probabilities is None else np.asarray(probabilities) * 100
+    top = int(np.argmax(values)) if probabilities is not None else -1
+    colours = [ACCENT if digit == top else MUTED for digit in range(10)]
+    figure = go.Figure(
+        go.Bar(
+            x=DIGITS,
+            y=values,
+            marker_color=colours,
+            text=[f"{value:.0f}%" if value >= 1 else "" for value in values],
+            textposition="outside",
+            hovertemplate="digit %{x}: %{y:.2f}%<extra></extra>",
+        )
+    )
+    figure.update_yaxes(range=[0, 110], ticksuffix="%", fixedrange=True, dtick=25)
+    figure.update_xaxes(type="category", fixedrange=True, title_text="digit")
+    return _layout(figure, height)
+
+
+def pixelated(image: np.ndarray | None, size: int = 280) -> np.ndarray:
+    """A (28, 28) float image in [0, 1] as uint8, enlarged with hard pixel edges; None is black."""
+    if image is None:
+        image = np.zeros((28, 28), np.float32)
+    scale = max(1, size // image.shape[0])
+    grey = np.clip(np.asarray(image) * 255, 0, 255).astype(np.uint8)
+    return np.kron(grey, np.ones((scale, scale), np.uint8))
+
+
+def smoothed(values: Sequence[float], weight: float = SMOOTHING) -> np.ndarray:
+    """Exponential moving average with bias correction (as TensorBoard smooths)."""
+    result = np.empty(len(values))
+    average = 0.0
+    for index, value in enumerate(values):
+        average = weight * average + (1 - weight) * value
+        result[index] = average / (1 - weight ** (index + 1))
+    return result
+
+
+def training_curves(
+    batches: Sequence[BatchEnded], epochs: Sequence[EpochEnded], height: int = 380
+) -> go.Figure:
+    """Loss and accuracy: smoothed per batch, and per epoch for training against validation."""
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
+    x = [b.epoch - 1 + b.step / b.steps for b in batches]
+    epoch_x = [e.epoch for e in epochs]
+    for column, metric in ((1, "loss"), (2, "accuracy")):
+        raw = [getattr(b, metric) for b in batches]
+        validation = [getattr(e, f"val_{metric}") for e in epochs]
+        traces = [
+            go.Scatter(
+                x=x,
+                y=raw,
+                mode="lines",
+                opacity=0.25,
+                hoverinfo="skip",
+                line={"color": TRAIN_COLOUR, "width": 1},
+                name="each batch",
+            ),
+            go.Scatter(
+                x=x,
+                y=smoothed(raw),
+                mode="lines",
+                line={"color": TRAIN_COLOUR},
+                name="training, smoothed",
+            ),
+            go.Scatter(
+                x=epoch_x,
+                y=[getattr(e, metric) for e in epochs],
+                mode="markers",
+                marker={"color": TRAIN_COLOUR, "size": 10},
+                name="training, per epoch",
+            ),
+        ]
+        if any(value is not None for value in validation):
+            traces.append(
+                go.Scatter(
+                    x=epoch_x,
+                    y=validation,
+                    mode="lines+markers",
+                    line={"color": VALIDATION_COLOUR},
+                    marker={"color": VALIDATION_COLOUR, "size": 10, "symbol": "diamond"},
+                    name="validation, per epoch",
+                )
+            )
+        for trace in traces:
+            # One legend for both charts: the second repeats the first's entries.
+            trace.update(legendgroup=trace.name, showlegend=column == 1)
+            figure.add_trace(trace, row=1, col=column)
+    total_epochs = batches[-1].epochs if batches else 1
+    figure.update_xaxes(range=[0, total_epochs], title_text="epoch")
+    figure.update_yaxes(rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=2)
+    figure.update_layout(legend={"orientation": "h", "y": -0.3})
+    return _layout(figure, height).update_layout(showlegend=True)
+
+
+def confusion_matrix_figure(result: EvaluationResult, height: int = 520) -> go.Figure:
+    """The confusion matrix as a heatmap: rows the true digit, columns the prediction."""
+    counts = result.confusion
+    # Log colour scale, so the few mistakes show next to the ~1,000 correct per digit.
+    figure = go.Figure(
+        go.Heatmap(
+            z=np.log10(counts + 1),
+            x=DIGITS,
+            y=DIGITS,
+            text=counts,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            showscale=False,
+            hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(title_text="predicted", side="top", type="category")
+    figure.update_yaxes(title_text="true digit", autorange="reversed", type="category")
+    return _layout(figure, height)
+
+
+def per_class_figure(result: EvaluationResult, height: int = 320) -> go.Figure:
+    """Precision and recall per digit, side by side."""
+    figure = go.Figure(
+        [
+            go.Bar(x=DIGITS, y=result.precision * 100, name="precision", marker_color=TRAIN_COLOUR),
+            go.Bar(x=DIGITS, y=result.recall * 100, name="recall", marker_color=VALIDATION_COLOUR),
+        ]
+    )
+    low = float(np.nanmin(np.concatenate([result.precision, result.recall])) * 100)
+    figure.update_yaxes(range=[max(0.0, low - 2), 100.5], ticksuffix="%")
+    figure.update_xaxes(type="category", title_text="digit")
+    return _layout(figure, height).update_layout(showlegend=True, barmode="group")

@@ -1,0 +1,254 @@
+"""Training in a child process, watched by polling: what a web page needs to train live.
+
+A process, not a thread: Streamlit clears Keras' global session after every script run, which
+breaks a model being traced in another thread of the server; a process also keeps the server's
+interpreter free for predictions, can be killed outright, and returns all its memory when done.
+
+One training runs per server at a time: on two cores a second one would halve both and starve
+everyone's predictions. The job belongs to the owner that started it; others are told the
+server is busy.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import shutil
+import tempfile
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from mnist_core.config import TrainingConfig
+from mnist_core.data import Mnist
+from mnist_core.errors import MnistCoreError
+from mnist_core.store import ModelInfo
+from mnist_core.train import (
+    BatchEnded,
+    EpochEnded,
+    TrainingEnded,
+    TrainingProgress,
+    TrainingStarted,
+)
+
+MODEL_FILE = "model.keras"
+POLL_SECONDS = 0.2  # how often the collector checks a silent child is still alive
+
+
+class ServerBusyError(MnistCoreError):
+    """Another user's training is running on this server."""
+
+
+class JobState(Enum):
+    STARTING = "starting"  # the child process is importing TensorFlow and loading MNIST
+    RUNNING = "running"
+    TESTING = "testing"  # trained; measuring test accuracy
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Tested:
+    """The child's last message: where the model is and what it scored."""
+
+    info: ModelInfo
+    stopped_by_request: bool
+    stopped_early: bool
+
+
+@dataclass(frozen=True)
+class Failed:
+    message: str
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A consistent copy of a job's progress for one redraw."""
+
+    state: JobState
+    started: TrainingStarted | None
+    batches: list[BatchEnded]
+    epochs: list[EpochEnded]
+    ended: TrainingEnded | None
+    stop_requested: bool
+    error: str | None
+
+    @property
+    def latest(self) -> BatchEnded | None:
+        return self.batches[-1] if self.batches else None
+
+
+def _train_in_child(
+    config: TrainingConfig,
+    mnist: Mnist | None,
+    events: multiprocessing.Queue,
+    stop: threading.Event,
+    folder: str,
+) -> None:
+    """The child process: train, report every event, save the model, measure test accuracy."""
+    try:
+        from mnist_core.data import load_mnist
+        from mnist_core.evaluate import evaluate
+        from mnist_core.predict import Classifier
+        from mnist_core.train import train
+
+        mnist = mnist or load_mnist()
+        result = train(config, mnist, on_progress=events.put, stop=stop)
+        result.model.save(Path(folder) / MODEL_FILE)
+        evaluation = evaluate(Classifier(result.model), mnist)
+        info = result.model_info(evaluation.accuracy, evaluation.loss)
+        events.put(Tested(info, result.stopped_by_request, result.stopped_early))
+    except Exception as error:  # reported to the page; the server keeps serving
+        events.put(Failed(str(error) or type(error).__name__))
+
+
+class TrainingJob:
+    """One training run in a child process; `snapshot()` is safe to call from any thread."""
+
+    def __init__(self, config: TrainingConfig, owner: str, mnist: Mnist | None = None) -> None:
+        self.config = config
+        self.owner = owner
+        self.created = time.time()
+        self.folder = Path(tempfile.mkdtemp(prefix="digit-studio-training-"))
+        context = multiprocessing.get_context("spawn")  # fork is unsafe with TensorFlow loaded
+        self._events = context.Queue()
+        self._stop = context.Event()
+        self._process = context.Process(
+            target=_train_in_child,
+            args=(config, mnist, self._events, self._stop, str(self.folder)),
+            name=f"training-{owner}",
+            daemon=True,
+        )
+        self._lock = threading.Lock()
+        self._state = JobState.STARTING
+        self._started: TrainingStarted | None = None
+        self._batches: list[BatchEnded] = []
+        self._epochs: list[EpochEnded] = []
+        self._ended: TrainingEnded | None = None
+        self._error: str | None = None
+        self.outcome: Tested | None = None
+        self._collector = threading.Thread(target=self._collect, name=f"collector-{owner}")
+        self._collector.daemon = True
+        # A job dropped with its session (a closed tab) must not leave a process or files behind.
+        self._finalizer = weakref.finalize(self, _clean_up, self._process, self.folder)
+
+    def _start(self) -> None:
+        self._process.start()
+        self._collector.start()
+
+    def _collect(self) -> None:
+        try:
+            while True:
+                try:
+                    event = self._events.get(timeout=POLL_SECONDS)
+                except queue.Empty:
+                    if not self._process.is_alive():
+                        self._fail("the training process ended unexpectedly")
+                        return
+                    continue
+                if isinstance(event, Failed):
+                    self._fail(event.message)
+                    return
+                self._record(event)
+                if isinstance(event, Tested):
+                    return
+        finally:
+            _release(self)
+
+    def _record(self, event: TrainingProgress | Tested) -> None:
+        with self._lock:
+            if isinstance(event, BatchEnded):
+                self._batches.append(event)
+                self._state = JobState.RUNNING
+            elif isinstance(event, EpochEnded):
+                self._epochs.append(event)
+            elif isinstance(event, TrainingStarted):
+                self._started = event
+                self._state = JobState.RUNNING
+            elif isinstance(event, TrainingEnded):
+                self._ended = event
+                self._state = JobState.TESTING
+            elif isinstance(event, Tested):
+                self.outcome = event
+                self._state = JobState.FINISHED
+
+    def _fail(self, message: str) -> None:
+        with self._lock:
+            self._error = message
+            self._state = JobState.FAILED
+
+    def stop(self) -> None:
+        """Ask training to end after the current batch; what was learned is kept."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait until the job is finished or failed."""
+        self._collector.join(timeout)
+
+    @property
+    def done(self) -> bool:
+        return self.snapshot().state in (JobState.FINISHED, JobState.FAILED)
+
+    @property
+    def model_file(self) -> Path:
+        """The trained `.keras` file, once the job is finished."""
+        return self.folder / MODEL_FILE
+
+    def snapshot(self) -> JobSnapshot:
+        with self._lock:
+            return JobSnapshot(
+                state=self._state,
+                started=self._started,
+                batches=list(self._batches),
+                epochs=list(self._epochs),
+                ended=self._ended,
+                stop_requested=self._stop.is_set(),
+                error=self._error,
+            )
+
+    def discard(self) -> None:
+        """End the process if it still runs and delete its files."""
+        self._finalizer()
+
+
+def _clean_up(process: multiprocessing.Process, folder: Path) -> None:
+    if process.is_alive():
+        process.kill()
+        process.join(5)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+_slot_lock = threading.Lock()
+_running: TrainingJob | None = None
+
+
+def start_training(config: TrainingConfig, owner: str, mnist: Mnist | None = None) -> TrainingJob:
+    """Start a job for `owner`; ServerBusyError while any other job is training."""
+    global _running
+    with _slot_lock:
+        if _running is not None:
+            who = "you" if _running.owner == owner else "another user"
+            raise ServerBusyError(
+                f"the server is busy training a model for {who}: one training runs at a time. "
+                "Try again when it finishes."
+            )
+        job = TrainingJob(config, owner, mnist)
+        _running = job
+    job._start()
+    return job
+
+
+def busy_for(owner: str) -> bool:
+    """Whether someone other than `owner` is training on this server right now."""
+    with _slot_lock:
+        return _running is not None and _running.owner != owner
+
+
+def _release(job: TrainingJob) -> None:
+    global _running
+    with _slot_lock:
+        if _running is job:
+            _running = None

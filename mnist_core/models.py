@@ -1,0 +1,129 @@
+"""The architectures, built by name: (28, 28, 1) floats in [0, 1] in, 10 logits out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+from keras import layers
+
+from mnist_core.errors import ConfigError
+
+NUM_CLASSES = 10
+INPUT_SHAPE = (28, 28, 1)
+
+
+def perceptron() -> keras.Model:
+    return keras.Sequential(
+        [
+            keras.Input(shape=INPUT_SHAPE),
+            layers.Flatten(),
+            layers.Dense(NUM_CLASSES, name="logits"),
+        ],
+        name="perceptron",
+    )
+
+
+def mlp() -> keras.Model:
+    return keras.Sequential(
+        [
+            keras.Input(shape=INPUT_SHAPE),
+            layers.Flatten(),
+            layers.Dense(256, activation="relu"),
+            layers.Dropout(0.2),
+            layers.Dense(128, activation="relu"),
+            layers.Dropout(0.2),
+            layers.Dense(NUM_CLASSES, name="logits"),
+        ],
+        name="mlp",
+    )
+
+
+def cnn_classic() -> keras.Model:
+    """The CNN of TensorFlow's "Deep MNIST for experts" tutorial, layer for layer."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=INPUT_SHAPE),
+            layers.Conv2D(32, 5, padding="same", activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(64, 5, padding="same", activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(1024, activation="relu"),
+            layers.Dense(NUM_CLASSES, name="logits"),
+        ],
+        name="cnn-classic",
+    )
+
+
+def _conv_block(filters: int) -> list[layers.Layer]:
+    # Batch norm before ReLU, so the convolution needs no bias.
+    return [
+        layers.Conv2D(filters, 3, padding="same", use_bias=False),
+        layers.BatchNormalization(),
+        layers.ReLU(),
+    ]
+
+
+def cnn() -> keras.Model:
+    """Our default: small 3x3 conv blocks with batch norm, then dropout and one dense layer."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=INPUT_SHAPE),
+            *_conv_block(32),
+            layers.MaxPooling2D(2),
+            *_conv_block(64),
+            *_conv_block(64),
+            layers.MaxPooling2D(2),
+            *_conv_block(128),
+            # Flatten, not global pooling: where a stroke is on the 7x7 grid tells digits apart.
+            layers.Flatten(),
+            layers.Dropout(0.4),
+            layers.Dense(NUM_CLASSES, name="logits"),
+        ],
+        name="cnn",
+    )
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A buildable model with the one-line description the UI shows."""
+
+    name: str
+    description: str
+    build: Callable[[], keras.Model]
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    architecture.name: architecture
+    for architecture in (
+        Architecture(
+            "perceptron", "Single layer (softmax regression): the classic first model", perceptron
+        ),
+        Architecture("mlp", "Multi-layer perceptron: two hidden layers of 256 and 128", mlp),
+        Architecture(
+            "cnn-classic",
+            "The classic TensorFlow CNN: two 5x5 conv + pool layers, dense 1024",
+            cnn_classic,
+        ),
+        Architecture(
+            "cnn",
+            "Our default: four 3x3 conv layers with batch norm, dropout, augmentation",
+            cnn,
+        ),
+    )
+}
+
+
+def build_model(architecture: str) -> keras.Model:
+    """A new, untrained model of the named architecture."""
+    if architecture not in ARCHITECTURES:
+        known = ", ".join(ARCHITECTURES)
+        raise ConfigError(f"unknown architecture {architecture!r}; choose one of {known}")
+    return ARCHITECTURES[architecture].build()
+
+
+def parameter_count(architecture: str) -> int:
+    """Trainable and non-trainable parameters of the named architecture."""
+    return build_model(architecture).count_params()

@@ -1,0 +1,269 @@
+"""Any image of a digit → the 28x28 input MNIST's own digits look like.
+
+MNIST's authors fitted each digit's bounding box into 20x20 pixels, preserving its aspect ratio
+with anti-aliasing, then placed it in 28x28 with its centre of mass at the centre. `to_mnist`
+does the same, after finding the ink (either polarity, or in the alpha channel), dropping specks,
+and bringing the pen width near MNIST's.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import TypeAlias
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+from scipy import ndimage
+
+from mnist_core.errors import EmptyImageError, InvalidImageError
+
+ImageInput: TypeAlias = "Image.Image | np.ndarray | str | os.PathLike[str] | bytes"
+
+MNIST_SIZE = 28
+DIGIT_BOX = 20  # MNIST fits every digit into 20x20 and centres it in 28x28
+MNIST_CENTRE = 14.0  # where MNIST's centres of mass sit (mean over its test set: 13.99, 14.00)
+MAX_PIXELS = 40_000_000  # larger images are refused: decompression bombs, not photos of digits
+MAX_SIDE = 560  # larger images are shrunk first; a digit needs no more and it bounds the work
+MIN_CONTRAST = 0.15  # ink must differ from the background by this much of the full range
+NOISE_FLOOR = 0.12  # ink fainter than this share of the strongest ink is paper texture or noise
+SOLID_INK = 0.25  # ink at least this strong counts when finding strokes and specks
+SPECK_EXTENT = 0.15  # a blob smaller than this share of the digit's size is a speck...
+SPECK_STROKES = 2.0  # ...and so is a dot no longer than two pen widths
+WORK_SCALE = 4  # pen width is adjusted with the digit at 4x its final size (80 px)
+MNIST_STROKE = 3.0  # MNIST's median pen width in final pixels (2·area/perimeter at SOLID_INK)
+STROKE_TOLERANCE = 1.5  # pens within this factor of MNIST's are left as they are
+
+
+def to_mnist(image: ImageInput) -> np.ndarray:
+    """The (28, 28) float32 image in [0, 1], white ink on black, that a model sees.
+
+    Raises EmptyImageError when there is no ink and InvalidImageError when the image can't be read.
+    """
+    ink = remove_specks(ink_map(read_image(image)))
+    top, left, bottom, right = ink_bounding_box(ink)
+    digit = ink[top:bottom, left:right]
+    digit = resize_longest_side(digit, DIGIT_BOX * WORK_SCALE)
+    digit = normalize_stroke_width(digit, MNIST_STROKE * WORK_SCALE)
+    digit = resize_longest_side(digit, DIGIT_BOX)
+    return centre_by_mass(digit / digit.max(), MNIST_SIZE)
+
+
+def resize_whole_canvas(image: ImageInput) -> np.ndarray:
+    """The baseline most digit demos use: the whole image's ink squeezed to 28x28.
+
+    Kept to measure `to_mnist` against (benchmarks/drawn_digits.py): polarity is handled the
+    same way, so the difference is MNIST's box fitting and centring alone.
+    """
+    ink = ink_map(read_image(image))
+    return _resize(ink, (MNIST_SIZE, MNIST_SIZE))
+
+
+def read_image(image: ImageInput) -> np.ndarray:
+    """Decode any input to float32 (H, W, C) in [0, 1]; C is 1 (grey) or 2 (grey, alpha)."""
+    if isinstance(image, np.ndarray):
+        pixels = _array_channels(image)
+    elif isinstance(image, Image.Image):
+        pixels = _pil_channels(image)
+    elif isinstance(image, bytes | bytearray | memoryview):
+        pixels = _pil_channels(_open(io.BytesIO(image), "the uploaded data"))
+    elif isinstance(image, str | os.PathLike):
+        pixels = _pil_channels(_open(image, os.fspath(image)))
+    else:
+        raise InvalidImageError(f"cannot read an image from a {type(image).__name__}")
+    return _shrink(pixels)
+
+
+def _open(source: io.BytesIO | str | os.PathLike[str], label: str) -> Image.Image:
+    try:
+        opened = Image.open(source)
+        _check_size(opened.width, opened.height, label)
+        opened.load()  # decode now, so truncated files fail here
+    except InvalidImageError:
+        raise
+    except FileNotFoundError as error:
+        raise InvalidImageError(f"{label}: no such file") from error
+    except Image.DecompressionBombError as error:
+        raise InvalidImageError(f"{label} has too many pixels: too large for a digit") from error
+    except UnidentifiedImageError as error:
+        raise InvalidImageError(
+            f"{label} is not an image we can read (PNG, JPEG, BMP, GIF, WebP)"
+        ) from error
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        raise InvalidImageError(f"{label} is damaged or truncated: {error}") from error
+    return opened
+
+
+def _check_size(width: int, height: int, label: str) -> None:
+    if width < 1 or height < 1:
+        raise InvalidImageError(f"{label} has no pixels")
+    if width * height > MAX_PIXELS:
+        raise InvalidImageError(f"{label} is {width}x{height} pixels: too large for a digit")
+
+
+def _pil_channels(image: Image.Image) -> np.ndarray:
+    if image.mode.startswith("I;16"):
+        return _array_channels(np.asarray(image, dtype=np.uint16))
+    if image.mode in ("I", "F"):
+        return _array_channels(np.asarray(image, dtype=np.float64))
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+    converted = image.convert("LA" if has_alpha else "L")
+    return _array_channels(np.asarray(converted))
+
+
+def _array_channels(array: np.ndarray) -> np.ndarray:
+    """Grey (+ alpha) float32 channels in [0, 1] from a grey, grey+alpha, RGB or RGBA array."""
+    array = np.asarray(array)
+    if array.ndim == 2:
+        array = array[..., np.newaxis]
+    if array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4):
+        raise InvalidImageError(
+            f"an image array must be (H, W) or (H, W, 1-4 channels), not {array.shape}"
+        )
+    _check_size(array.shape[1], array.shape[0], "the image")
+    values = _unit_range(array)
+    if values.shape[2] >= 3:
+        # ITU-R 601 luma, as PIL's convert("L") computes it
+        grey = values[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        channels = [grey] if values.shape[2] == 3 else [grey, values[..., 3]]
+        values = np.stack(channels, axis=-1)
+    return values.astype(np.float32, copy=False)
+
+
+def _unit_range(array: np.ndarray) -> np.ndarray:
+    if array.dtype == np.bool_:
+        return array.astype(np.float32)
+    if np.issubdtype(array.dtype, np.integer):
+        top = 255 if array.max(initial=0) <= 255 else 65535 if array.max() <= 65535 else array.max()
+        return np.clip(array.astype(np.float32) / top, 0, 1)
+    if not np.issubdtype(array.dtype, np.floating):
+        raise InvalidImageError(f"an image array of {array.dtype} values cannot be read")
+    if not np.isfinite(array).all():
+        raise InvalidImageError("the image array holds NaN or infinite values")
+    top = 1.0 if array.max() <= 1 else 255.0 if array.max() <= 255 else float(array.max())
+    return np.clip(array.astype(np.float32) / top, 0, 1)
+
+
+def _shrink(pixels: np.ndarray) -> np.ndarray:
+    height, width = pixels.shape[:2]
+    if max(height, width) <= MAX_SIDE:
+        return pixels
+    factor = MAX_SIDE / max(height, width)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return np.stack([_resize(pixels[..., c], size) for c in range(pixels.shape[2])], axis=-1)
+
+
+def ink_map(pixels: np.ndarray) -> np.ndarray:
+    """Ink strength in [0, 1] per pixel, whatever the polarity; transparency counts as background.
+
+    A canvas with a transparent background carries its ink in the alpha channel; otherwise the
+    background is the median grey (digits cover far less than half an image) and ink is what
+    differs from it, darker or lighter.
+    """
+    grey = pixels[..., 0]
+    if pixels.shape[2] == 2 and pixels[..., 1].min() < 0.98:
+        ink = pixels[..., 1].copy()
+    else:
+        background = float(np.median(grey))
+        ink = background - grey if background > 0.5 else grey - background
+    ink = np.clip(ink, 0, 1)
+    peak = _robust_peak(ink)
+    if peak < MIN_CONTRAST:
+        raise EmptyImageError("the image has no ink: draw or upload a digit")
+    ink = np.clip(ink / peak, 0, 1)
+    ink[ink < NOISE_FLOOR] = 0
+    return ink
+
+
+def _robust_peak(ink: np.ndarray) -> float:
+    """The strong ink's level, not one hot pixel's: the 99th percentile of the upper half."""
+    top = float(ink.max())
+    if top <= 0:
+        return 0.0
+    return float(np.percentile(ink[ink >= top / 2], 99))
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean pen width of a binary drawing, as 2·area/perimeter (exact for long strokes)."""
+    area = int(mask.sum())
+    perimeter = int((mask & ~ndimage.binary_erosion(mask)).sum())
+    return 2 * area / perimeter if perimeter else 0.0
+
+
+def remove_specks(ink: np.ndarray) -> np.ndarray:
+    """Drop blobs too small to be part of the digit, so a stray dot does not move its box."""
+    solid = ink >= SOLID_INK
+    labels, count = ndimage.label(solid, structure=np.ones((3, 3)))
+    if count == 0:
+        raise EmptyImageError("the image has no ink: draw or upload a digit")
+    if count == 1:
+        return ink
+    boxes = ndimage.find_objects(labels)
+    extents = np.array(
+        [max(rows.stop - rows.start, cols.stop - cols.start) for rows, cols in boxes]
+    )
+    areas = ndimage.sum_labels(solid, labels, index=np.arange(1, count + 1))
+    main = int(np.argmax(areas))
+    pen = stroke_width(labels == main + 1)
+    smallest = max(SPECK_EXTENT * extents[main], SPECK_STROKES * pen)
+    kept = np.flatnonzero(extents >= smallest) + 1
+    keep = np.isin(labels, kept)
+    # Keep the faint anti-aliased rim around kept strokes, drop faint ink anywhere else.
+    return np.where(ndimage.binary_dilation(keep, iterations=2), ink, 0).astype(np.float32)
+
+
+def ink_bounding_box(ink: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) of the ink, bottom and right exclusive."""
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        raise EmptyImageError("the image has no ink: draw or upload a digit")
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
+def resize_longest_side(image: np.ndarray, longest: int) -> np.ndarray:
+    """Scale so the longer side is `longest` pixels, keeping the aspect ratio: a 1 stays thin."""
+    height, width = image.shape
+    factor = longest / max(height, width)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return _resize(image, size)
+
+
+def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    # Area averaging when shrinking is the anti-aliasing MNIST's grey levels come from.
+    shrinking = size[0] < image.shape[1] or size[1] < image.shape[0]
+    method = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+    resized = Image.fromarray(image.astype(np.float32), mode="F").resize(size, method)
+    return np.clip(np.asarray(resized, dtype=np.float32), 0, 1)
+
+
+def normalize_stroke_width(digit: np.ndarray, target: float) -> np.ndarray:
+    """Thin a marker's strokes or thicken a fine pen's towards `target` pixels wide."""
+    width = stroke_width(digit >= SOLID_INK)
+    if width == 0 or 1 / STROKE_TOLERANCE <= width / target <= STROKE_TOLERANCE:
+        return digit
+    radius = round(abs(width - target) / 2)
+    if radius == 0:
+        return digit
+    disk = _disk(radius)
+    if width > target:
+        thinner = ndimage.grey_erosion(digit, footprint=disk)
+        # Never erode a stroke away entirely: keep the original where erosion leaves no ink.
+        return thinner if thinner.max() >= SOLID_INK else digit
+    return ndimage.grey_dilation(digit, footprint=disk)
+
+
+def _disk(radius: int) -> np.ndarray:
+    offsets = np.arange(-radius, radius + 1)
+    return offsets[:, None] ** 2 + offsets[None, :] ** 2 <= radius**2
+
+
+def centre_by_mass(digit: np.ndarray, size: int = MNIST_SIZE) -> np.ndarray:
+    """Place `digit` in a size x size field with its centre of mass at MNIST's centre."""
+    height, width = digit.shape
+    centre_row, centre_col = ndimage.center_of_mass(digit)
+    top = int(np.clip(round(MNIST_CENTRE - centre_row), 0, size - height))
+    left = int(np.clip(round(MNIST_CENTRE - centre_col), 0, size - width))
+    field = np.zeros((size, size), dtype=np.float32)
+    field[top : top + height, left : left + width] = digit
+    return field

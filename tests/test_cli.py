@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mnist_core.cli import main
+
+from conftest import png_bytes
+
+
+@pytest.fixture
+def digit_files(tmp_path, mnist):
+    paths = []
+    for index in range(3):
+        path = tmp_path / f"digit{index}.png"
+        path.write_bytes(png_bytes(mnist.x_test[index]))
+        paths.append(path)
+    return paths
+
+
+def test_models_lists_the_store(store, stored_model, capsys):
+    assert main(["models"]) == 0
+    output = capsys.readouterr().out
+    assert "name" in output and "test acc" in output
+    line = next(line for line in output.splitlines() if stored_model in line)
+    assert line.startswith("*") and "perceptron" in line and "90.00%" in line
+
+
+def test_models_on_an_empty_store(store, capsys):
+    assert main(["models"]) == 0
+    assert "no models" in capsys.readouterr().out
+
+
+def test_predict_prints_one_line_per_file(store, stored_model, digit_files, mnist, capsys):
+    assert main(["predict", *map(str, digit_files)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    for line, path in zip(lines, digit_files, strict=True):
+        name, result = line.split(": ")
+        assert name == str(path)
+        label, confidence = result.split(" ")
+        assert label.isdigit() and confidence.startswith("(") and confidence.endswith("%)")
+
+
+def test_predict_reports_bad_files_and_continues(
+    store, stored_model, digit_files, tmp_path, capsys
+):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a png")
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(png_bytes(np.zeros((50, 50), np.uint8)))
+    status = main(["predict", str(broken), str(digit_files[0]), str(empty), "missing.png"])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert len(captured.out.splitlines()) == 1 and captured.out.startswith(str(digit_files[0]))
+    errors = captured.err.splitlines()
+    assert len(errors) == 3 and "Traceback" not in captured.err
+    assert errors[0].startswith(f"{broken}: error: ") and "no ink" in errors[1]
+
+
+def test_unknown_model_is_one_line(store, stored_model, digit_files, capsys):
+    assert main(["predict", "--model", "nope", str(digit_files[0])]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"mnist-core: error: no model named 'nope' in {store.root}"
+    )
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["train", "--epochs", "many"], ["train", "--architecture", "resnet"], ["frobnicate"], []],
+)
+def test_bad_arguments_exit_two(arguments, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(arguments)
+    assert exit.value.code == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_bad_values_are_one_line_errors(store, capsys):
+    assert main(["train", "--epochs", "0"]) == 1
+    assert capsys.readouterr().err.strip() == "mnist-core: error: epochs must be 1 to 1000"
+    assert main(["train", "--name", "../evil", "--epochs", "1"]) == 1
+    assert "invalid model name" in capsys.readouterr().err
+
+
+def test_train_saves_a_model_and_evaluate_reads_it(store, capsys):
+    status = main(
+        [
+            "train",
+            "--architecture",
+            "perceptron",
+            "--epochs",
+            "2",
+            "--train-size",
+            "1000",
+            "--validation-size",
+            "500",
+            "--no-augment",
+            "--name",
+            "cli-model",
+            "--set-default",
+        ]
+    )
+    output = capsys.readouterr().out
+    assert status == 0
+    assert "epoch 1/2" in output and "epoch 2/2" in output and "test accuracy" in output
+    assert store.default_name() == "cli-model"
+    assert store.info("cli-model").train_size == 1000
+    assert main(["evaluate"]) == 0
+    evaluation = capsys.readouterr().out
+    assert evaluation.startswith("cli-model: test accuracy") and "precision" in evaluation
+
+
+def test_module_entry_point_runs(store, stored_model):
+    result = subprocess.run(
+        [sys.executable, "-m", "mnist_core", "models"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MNIST_MODELS_DIR": str(store.root)},
+        check=False,
+    )
+    assert result.returncode == 0 and stored_model in result.stdout

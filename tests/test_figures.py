@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mnist_core.evaluate import evaluate
+from mnist_core.figures import (
+    ACCENT,
+    confusion_matrix_figure,
+    per_class_figure,
+    pixelated,
+    probability_bars,
+    smoothed,
+    training_curves,
+)
+from mnist_core.predict import Classifier
+from mnist_core.train import BatchEnded, EpochEnded
+
+
+def test_probability_bars_highlight_the_top_digit_on_a_fixed_axis():
+    probabilities = np.full(10, 0.02)
+    probabilities[7] = 0.82
+    figure = probability_bars(probabilities)
+    bar = figure.data[0]
+    assert list(bar.x) == [str(d) for d in range(10)]
+    assert bar.y[7] == pytest.approx(82)
+    assert bar.marker.color[7] == ACCENT and bar.marker.color.count(ACCENT) == 1
+    assert figure.layout.yaxis.range == (0, 110)
+    empty = probability_bars(None)
+    assert ACCENT not in empty.data[0].marker.color and empty.layout.yaxis.range == (0, 110)
+
+
+def test_pixelated_keeps_hard_edges():
+    image = np.zeros((28, 28), np.float32)
+    image[3, 5] = 1.0
+    big = pixelated(image, 280)
+    assert big.shape == (280, 280) and big.dtype == np.uint8
+    assert big[30:40, 50:60].min() == 255 and big[29, 50] == 0 and big.sum() == 255 * 100
+    assert pixelated(None, 140).shape == (140, 140)
+
+
+def test_smoothing_follows_a_constant_and_damps_noise():
+    assert np.allclose(smoothed([2.0] * 5), 2.0)
+    noisy = np.tile([0.0, 1.0], 50)
+    assert np.ptp(smoothed(noisy)[20:]) < 0.2
+
+
+def _batch(epoch, step, loss):
+    return BatchEnded(epoch, 2, step, 3, loss, 0.5, 100.0, 1.0, 1.0)
+
+
+def test_training_curves_per_batch_and_per_epoch():
+    batches = [_batch(e, s, 1.0 / (e * s)) for e in (1, 2) for s in (1, 2, 3)]
+    epochs = [EpochEnded(e, 2, 0.5, 0.8, 0.6, 0.75, 1.0, 1.0) for e in (1, 2)]
+    figure = training_curves(batches, epochs)
+    names = [trace.name for trace in figure.data]
+    assert names.count("validation, per epoch") == 2  # loss and accuracy
+    assert figure.data[0].x[-1] == pytest.approx(2.0)
+    assert sum(trace.showlegend for trace in figure.data) == 4
+    no_validation = [EpochEnded(1, 2, 0.5, 0.8, None, None, 1.0, 1.0)]
+    assert "validation, per epoch" not in [
+        t.name for t in training_curves(batches, no_validation).data
+    ]
+    assert training_curves([], []).data  # an empty chart before the first batch
+
+
+def test_evaluation_figures(quick_training, small_mnist):
+    result = evaluate(Classifier(quick_training.model), small_mnist)
+    heatmap = confusion_matrix_figure(result).data[0]
+    assert np.array_equal(np.asarray(heatmap.text), result.confusion)
+    bars = per_class_figure(result).data
+    assert [b.name for b in bars] == ["precision", "recall"]
+    assert np.allclose(bars[1].y, result.recall * 100)

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import threading
+
+import keras
+import numpy as np
+import pytest
+
+from mnist_core.config import TrainingConfig
+from mnist_core.errors import ConfigError
+from mnist_core.models import build_model
+from mnist_core.train import BatchEnded, EpochEnded, TrainingEnded, TrainingStarted, train
+
+QUICK = dict(architecture="mlp", train_size=600, validation_size=200, batch_size=100)
+
+
+def test_progress_events_come_in_order(small_mnist):
+    events = []
+    result = train(TrainingConfig(epochs=2, **QUICK), small_mnist, on_progress=events.append)
+
+    kinds = [type(event) for event in events]
+    assert kinds == [
+        TrainingStarted,
+        *[BatchEnded] * 6,
+        EpochEnded,
+        *[BatchEnded] * 6,
+        EpochEnded,
+        TrainingEnded,
+    ]
+    assert events[0] == TrainingStarted(
+        epochs=2, steps_per_epoch=6, train_size=600, validation_size=200
+    )
+    batches = [event for event in events if isinstance(event, BatchEnded)]
+    assert [(b.epoch, b.step) for b in batches] == [(e, s) for e in (1, 2) for s in range(1, 7)]
+    assert all(b.steps == 6 and b.epochs == 2 for b in batches)
+    assert all(b.images_per_second > 0 and b.eta >= 0 for b in batches)
+    assert batches[-1].eta == 0 and batches[-1].fraction_done == 1
+    elapsed = [b.elapsed for b in batches]
+    assert elapsed == sorted(elapsed)
+    assert all(0 <= b.accuracy <= 1 and np.isfinite(b.loss) for b in batches)
+
+    epochs = [event for event in events if isinstance(event, EpochEnded)]
+    assert [e.epoch for e in epochs] == [1, 2] and epochs == result.history
+    assert all(e.val_accuracy is not None and e.val_loss is not None for e in epochs)
+    # Per-batch values are each batch's own: equal batches average to the epoch's figure.
+    first_epoch = [b.loss for b in batches if b.epoch == 1]
+    assert np.mean(first_epoch) == pytest.approx(epochs[0].loss, rel=1e-3)
+    assert events[-1].epochs_run == 2 and not events[-1].stopped_by_request
+
+
+def test_stop_request_ends_after_the_current_batch_and_keeps_the_weights(small_mnist):
+    stop = threading.Event()
+    seen = []
+
+    def listener(event):
+        seen.append(event)
+        if isinstance(event, BatchEnded) and event.step == 3:
+            stop.set()
+
+    result = train(TrainingConfig(epochs=5, **QUICK), small_mnist, on_progress=listener, stop=stop)
+    batches = [event for event in seen if isinstance(event, BatchEnded)]
+    assert [(b.epoch, b.step) for b in batches] == [(1, 1), (1, 2), (1, 3)]
+    assert result.stopped_by_request and result.epochs_run == 1
+    assert isinstance(seen[-1], TrainingEnded) and seen[-1].stopped_by_request
+    # The three steps moved the weights off their seeded initial values, and they are kept.
+    keras.utils.set_random_seed(0)
+    initial = build_model("mlp").get_weights()
+    trained = result.model.get_weights()
+    assert not any(np.array_equal(a, b) for a, b in zip(initial, trained, strict=True))
+    logits = np.asarray(result.model(small_mnist.x_test[:500, ..., None] / 255.0))
+    assert (logits.argmax(axis=1) == small_mnist.y_test[:500]).mean() > 0.15  # chance is 0.1
+
+
+def test_same_seed_same_model(small_mnist):
+    config = TrainingConfig(epochs=1, seed=7, **QUICK)
+    first = train(config, small_mnist).model.get_weights()
+    second = train(config, small_mnist).model.get_weights()
+    other = train(TrainingConfig(epochs=1, seed=8, **QUICK), small_mnist).model.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
+
+
+def test_without_validation_there_is_no_early_stopping(small_mnist):
+    config = TrainingConfig(
+        architecture="perceptron", epochs=2, train_size=500, validation_size=0, batch_size=250
+    )
+    result = train(config, small_mnist)
+    assert result.epochs_run == 2 and result.validation_size == 0
+    assert result.history[-1].val_accuracy is None
+
+
+def test_early_stopping_restores_the_best_epoch(small_mnist):
+    # A huge learning rate makes validation accuracy fall after the first epoch.
+    config = TrainingConfig(
+        architecture="mlp",
+        epochs=8,
+        learning_rate=0.5,
+        lr_schedule="constant",
+        augment=False,
+        early_stopping_patience=1,
+        train_size=600,
+        validation_size=300,
+        batch_size=100,
+    )
+    result = train(config, small_mnist)
+    if not result.stopped_early:
+        pytest.fail(f"expected early stopping, got {[e.val_accuracy for e in result.history]}")
+    assert result.epochs_run < 8
+
+
+def test_model_info_describes_the_run(small_mnist):
+    result = train(TrainingConfig(epochs=1, **QUICK), small_mnist)
+    info = result.model_info(test_accuracy=0.5, test_loss=1.2)
+    assert info.architecture == "mlp" and info.parameters == result.model.count_params()
+    assert info.train_size == 600 and info.validation_size == 200 and info.epochs_run == 1
+    assert info.hyperparameters["batch_size"] == 100 and info.hyperparameters["seed"] == 0
+    assert info.tensorflow_version and info.keras_version and info.created
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"epochs": 0},
+        {"batch_size": 0},
+        {"learning_rate": 0},
+        {"lr_schedule": "step"},
+        {"architecture": "resnet"},
+        {"early_stopping_patience": 0},
+        {"validation_size": 60_000},
+    ],
+)
+def test_bad_settings_are_refused(settings):
+    with pytest.raises(ConfigError):
+        TrainingConfig(**settings)
