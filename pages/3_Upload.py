@@ -1,0 +1,41 @@
+"""Recognize digits in image files: photos of handwriting, scans, drawings."""
+
+import streamlit as st
+
+from digit_studio.ui import cached_classifier, choose_model, setup_page
+from mnist_core.errors import ImageError
+from mnist_core.figures import pixelated, probability_bars
+
+FILE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
+
+setup_page("Upload")
+st.title("Recognize image files")
+st.caption(
+    "Upload photos or scans of single handwritten digits: dark ink on light paper works as well "
+    "as light on dark. Each file is cut to its digit and scaled to 28 × 28, as MNIST was."
+)
+
+info = choose_model()
+classifier = cached_classifier(info) if info else None
+uploads = st.file_uploader("Images", type=FILE_TYPES, accept_multiple_files=True)
+
+if classifier is not None:
+    for index, upload in enumerate(uploads or []):
+        with st.container(border=True):
+            try:
+                prediction = classifier.classify(upload.getvalue())
+            except ImageError as error:
+                st.error(f"**{upload.name}**: {error}")
+                continue
+            original, seen, chart = st.columns([1, 1, 3])
+            original.image(upload.getvalue(), caption=upload.name, width="stretch")
+            seen.image(pixelated(prediction.image, 140), caption="What the network sees")
+            with chart:
+                st.markdown(
+                    f"### {upload.name}: **{prediction.label}** ({prediction.confidence:.1%})"
+                )
+                st.plotly_chart(
+                    probability_bars(prediction.probabilities, height=220),
+                    key=f"upload-{index}",
+                    config={"displayModeBar": False},
+                )

@@ -1,0 +1,48 @@
+"""How good is a model? Its test accuracy, where it goes wrong, and the digits it gets wrong."""
+
+import streamlit as st
+
+from digit_studio.ui import cached_evaluation, cached_mnist, choose_model, setup_page
+from mnist_core.figures import confusion_matrix_figure, per_class_figure
+
+GALLERY_SIZE = 24
+GALLERY_COLUMNS = 8
+
+setup_page("Evaluate")
+st.title("Evaluate a model")
+st.caption("Each model is scored once on MNIST's 10,000 test digits, which it never trained on.")
+
+info = choose_model()
+evaluation = cached_evaluation(info) if info else None
+if evaluation is not None:
+    accuracy, loss, wrong = st.columns(3)
+    accuracy.metric("Test accuracy", f"{evaluation.accuracy:.2%}")
+    loss.metric("Test loss", f"{evaluation.loss:.4f}")
+    wrong.metric("Digits misread", f"{len(evaluation.misclassified):,} of {evaluation.size:,}")
+
+    matrix, per_class = st.columns([3, 2], gap="large")
+    with matrix:
+        st.subheader("Confusion matrix")
+        st.caption(
+            "Rows: the true digit. Columns: what the model answered. Off the diagonal: mistakes."
+        )
+        st.plotly_chart(confusion_matrix_figure(evaluation), config={"displayModeBar": False})
+    with per_class:
+        st.subheader("Per digit")
+        st.caption(
+            "Precision: of the answers 'd', how many were right. "
+            "Recall: of the true d's, how many were found."
+        )
+        st.plotly_chart(per_class_figure(evaluation), config={"displayModeBar": False})
+
+    st.subheader("The digits it got wrong, most confident first")
+    images = cached_mnist().x_test
+    columns = st.columns(GALLERY_COLUMNS)
+    for position, index in enumerate(evaluation.misclassified[:GALLERY_SIZE]):
+        predicted = evaluation.predictions[index]
+        confidence = evaluation.probabilities[index, predicted]
+        columns[position % GALLERY_COLUMNS].image(
+            images[index],
+            caption=f"true {evaluation.labels[index]} → {predicted} ({confidence:.0%})",
+            width="stretch",
+        )

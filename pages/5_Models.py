@@ -1,0 +1,73 @@
+"""The model store: every saved model, the default, deleting and downloading."""
+
+import streamlit as st
+
+from digit_studio.ui import model_store, setup_page
+from mnist_core.errors import MnistCoreError
+
+setup_page("Models")
+st.title("Models")
+st.caption(
+    "Every model trained and saved here. The default one is what the other pages start with."
+)
+
+store = model_store()
+infos = store.list_models()
+default = store.default_name()
+for name, reason in store.broken_models().items():
+    st.warning(f"**{name}** cannot be used: {reason}")
+if not infos:
+    st.info("The store is empty: train a model on the **Train** page.")
+    st.stop()
+
+st.dataframe(
+    [
+        {
+            "default": info.name == default,
+            "name": info.name,
+            "architecture": info.architecture,
+            "parameters": info.parameters,
+            "test accuracy": None if info.test_accuracy is None else info.test_accuracy * 100,
+            "epochs": info.epochs_run,
+            "training time (s)": info.training_seconds,
+            "created": info.created,
+        }
+        for info in infos
+    ],
+    column_config={
+        "default": st.column_config.CheckboxColumn("default"),
+        "test accuracy": st.column_config.NumberColumn("test accuracy", format="%.2f%%"),
+        "parameters": st.column_config.NumberColumn("parameters", format="localized"),
+    },
+    hide_index=True,
+    width="stretch",
+)
+
+names = [info.name for info in infos]
+name = st.selectbox("Model", names, index=names.index(default) if default in names else 0)
+make_default, download, delete = st.columns(3)
+if make_default.button("Make default", disabled=name == default, width="stretch"):
+    store.set_default(name)
+    st.rerun()
+download.download_button(
+    "Download .keras",
+    data=store.weights_path(name).read_bytes(),
+    file_name=f"{name}.keras",
+    mime="application/zip",
+    width="stretch",
+)
+if delete.button("Delete…", width="stretch"):
+    st.session_state["confirm_delete"] = name
+if st.session_state.get("confirm_delete") == name:
+    st.warning(f"Delete **{name}** for good?")
+    confirm, cancel = st.columns(2)
+    if confirm.button("Yes, delete it", type="primary", width="stretch"):
+        try:
+            store.delete(name)
+        except MnistCoreError as error:
+            st.error(str(error))
+        st.session_state.pop("confirm_delete", None)
+        st.rerun()
+    if cancel.button("Cancel", width="stretch"):
+        st.session_state.pop("confirm_delete", None)
+        st.rerun()

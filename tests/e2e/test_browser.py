@@ -1,0 +1,82 @@
+"""The app in a real headless Chromium: draw with a mouse and a finger, upload, train."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from playwright.sync_api import expect
+
+from conftest import png_bytes
+from e2e.strokes import DIGIT_STROKES, draw_with_mouse, draw_with_touch
+
+PREDICTION = ".st-key-prediction"
+
+
+def wait_until_idle(page) -> None:
+    """Until the script run ends: Streamlit's running indicator is gone."""
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0)
+
+
+def empty_canvas(page):
+    """The Draw page's canvas once the page has settled, with nothing drawn on it."""
+    canvas = page.locator("canvas.upper-canvas")
+    expect(page.locator(PREDICTION)).to_contain_text("draw a digit")
+    wait_until_idle(page)
+    expect(canvas).to_have_count(1)  # no stale copy left from the previous run
+    return canvas
+
+
+def test_drawn_digits_are_recognized(page, app_url, artifacts):
+    page.goto(f"{app_url}/Draw")
+    for digit, strokes in DIGIT_STROKES.items():
+        canvas = empty_canvas(page)
+        draw_with_mouse(page, canvas.bounding_box(), strokes)
+        expect(page.locator(f"{PREDICTION} .big-digit")).to_have_text(digit)
+        expect(page.locator(PREDICTION)).to_contain_text("sure")
+        wait_until_idle(page)
+        page.screenshot(path=artifacts / f"draw-{digit}.png", full_page=True)
+        page.get_by_role("button", name="Clear the canvas").click()
+
+
+def test_drawing_with_a_finger_on_a_phone(browser, app_url, artifacts):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(f"{app_url}/Draw")
+        canvas = empty_canvas(page)
+        canvas.scroll_into_view_if_needed()
+        draw_with_touch(page, canvas.bounding_box(), DIGIT_STROKES["7"])
+        expect(page.locator(f"{PREDICTION} .big-digit")).to_have_text("7")
+        wait_until_idle(page)
+        page.screenshot(path=artifacts / "draw-touch-phone.png", full_page=True)
+    finally:
+        context.close()
+
+
+def test_uploaded_file_is_labelled(page, app_url, artifacts, tmp_path, mnist):
+    image = tmp_path / "digit.png"
+    image.write_bytes(png_bytes(255 - np.kron(mnist.x_test[0], np.ones((8, 8), np.uint8))))
+    page.goto(f"{app_url}/Upload")
+    page.locator("input[type=file]").set_input_files(image)
+    expect(page.get_by_role("heading", name=re.compile(r"digit\.png: 7"))).to_be_visible()
+    wait_until_idle(page)
+    page.screenshot(path=artifacts / "upload.png", full_page=True)
+
+
+def test_training_progress_moves_live(page, app_url, artifacts):
+    page.goto(f"{app_url}/Train")
+    page.get_by_text("Quick demo, about 10 seconds").click()
+    page.get_by_role("button", name="Start").click()
+    status = page.get_by_text(re.compile(r"Epoch \d+/\d+ · step \d+/\d+"))
+    expect(status).to_be_visible()
+    first = status.inner_text()
+    page.screenshot(path=artifacts / "train-running.png", full_page=True)
+    expect(status).not_to_have_text(first)  # the progress advances without a click
+    curves = page.locator(".js-plotly-plot .scatterlayer .trace")
+    expect(curves.first).to_be_visible()
+    expect(page.get_by_text("test digits recognized")).to_be_visible(timeout=120_000)
+    page.screenshot(path=artifacts / "train-finished.png", full_page=True)
