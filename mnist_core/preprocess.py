@@ -49,6 +49,20 @@ def to_mnist(image: ImageInput) -> np.ndarray:
     return centre_by_mass(digit / digit.max(), MNIST_SIZE)
 
 
+def preview(image: ImageInput, longest: int = 280) -> np.ndarray:
+    """The image as we read it, in grey on white paper, as uint8 for display.
+
+    Goes through the same checked decoding as `to_mnist`, so any file that can be classified
+    can be shown (16-bit, CMYK, palette, transparent) and a hostile one raises our error.
+    """
+    pixels = read_image(image)
+    grey = pixels[..., 0]
+    if pixels.shape[2] == 2:  # transparent parts show as white paper
+        grey = grey * pixels[..., 1] + (1 - pixels[..., 1])
+    shown = resize_longest_side(grey, min(longest, max(grey.shape)))
+    return (shown * 255).round().astype(np.uint8)
+
+
 def resize_whole_canvas(image: ImageInput) -> np.ndarray:
     """The baseline most digit demos use: the whole image's ink squeezed to 28x28.
 

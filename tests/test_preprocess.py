@@ -11,6 +11,7 @@ from mnist_core.preprocess import (
     centre_by_mass,
     ink_bounding_box,
     ink_map,
+    preview,
     read_image,
     remove_specks,
     resize_longest_side,
@@ -184,3 +185,16 @@ def test_steps(seven):
     specked = ink.copy()
     specked[270:273, 270:273] = 1
     assert ink_bounding_box(remove_specks(specked)) == (top, left, bottom, right)
+
+
+def test_preview_shows_any_readable_image_in_grey(seven):
+    canvas = _canvas(seven)
+    transparent = np.zeros((*canvas.shape, 4), np.uint8)
+    transparent[..., 3] = canvas  # black ink only in alpha: shows as black on white
+    for image in (canvas, canvas.astype(np.uint16) * 257, transparent):
+        shown = preview(image, longest=140)
+        assert shown.shape == (140, 140) and shown.dtype == np.uint8
+    assert preview(transparent)[0, 0] == 255 and preview(transparent).min() < 50
+    assert preview(np.zeros((10, 20), np.uint8)).shape == (10, 20)  # never enlarged
+    with pytest.raises(InvalidImageError):
+        preview(b"not an image")

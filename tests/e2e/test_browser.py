@@ -18,19 +18,20 @@ def wait_until_idle(page) -> None:
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0)
 
 
-def empty_canvas(page):
-    """The Draw page's canvas once the page has settled, with nothing drawn on it."""
-    canvas = page.locator("canvas.upper-canvas")
+def empty_canvas(page, clears: int = 0):
+    """The Draw page's canvas after `clears` clears: Clear gives the canvas a new key."""
+    canvas = page.locator(f".st-key-canvas-{clears} canvas.upper-canvas")
     expect(page.locator(PREDICTION)).to_contain_text("draw a digit")
+    expect(canvas).to_be_visible()
     wait_until_idle(page)
-    expect(canvas).to_have_count(1)  # no stale copy left from the previous run
+    canvas.scroll_into_view_if_needed()
     return canvas
 
 
 def test_drawn_digits_are_recognized(page, app_url, artifacts):
     page.goto(f"{app_url}/Draw")
-    for digit, strokes in DIGIT_STROKES.items():
-        canvas = empty_canvas(page)
+    for clears, (digit, strokes) in enumerate(DIGIT_STROKES.items()):
+        canvas = empty_canvas(page, clears)
         draw_with_mouse(page, canvas.bounding_box(), strokes)
         expect(page.locator(f"{PREDICTION} .big-digit")).to_have_text(digit)
         expect(page.locator(PREDICTION)).to_contain_text("sure")
@@ -48,7 +49,6 @@ def test_drawing_with_a_finger_on_a_phone(browser, app_url, artifacts):
     try:
         page.goto(f"{app_url}/Draw")
         canvas = empty_canvas(page)
-        canvas.scroll_into_view_if_needed()
         draw_with_touch(page, canvas.bounding_box(), DIGIT_STROKES["7"])
         expect(page.locator(f"{PREDICTION} .big-digit")).to_have_text("7")
         wait_until_idle(page)
