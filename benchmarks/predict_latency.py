@@ -22,7 +22,15 @@ import plotly.io
 from PIL import Image
 
 from mnist_core.data import load_mnist
-from mnist_core.figures import pixelated, probability_bars
+from mnist_core.explain import Inspector, first_layer
+from mnist_core.figures import (
+    feature_grid,
+    pixelated,
+    probability_bars,
+    saliency_overlay,
+    unit_strip,
+    weight_grid,
+)
 from mnist_core.predict import Prediction, load_classifier
 from mnist_core.preprocess import to_mnist
 
@@ -111,6 +119,24 @@ def main() -> None:
         ),
         "whole round after a mouse-up": measure(draw_round, urls),
     }
+    inspector = Inspector(classifier.model)
+
+    def inside(prediction: Prediction) -> object:
+        saliency = inspector.saliency(prediction.image, prediction.label)
+        overlay = saliency_overlay(prediction.image, saliency)
+        grids = [
+            feature_grid(view.values) if view.is_spatial else unit_strip(view.values)
+            for view in inspector.layer_views(prediction.image)
+        ]
+        return overlay, grids, weight_grid(first_layer(inspector.model).images)
+
+    inside_rows = {
+        "saliency (gradient x input)": measure(
+            lambda p: inspector.saliency(p.image, p.label), predictions
+        ),
+        "every layer's output": measure(lambda p: inspector.layer_views(p.image), predictions),
+        "whole section, images included": measure(inside, predictions),
+    }
     info = classifier.info
     print(f"model {info.name} ({info.architecture}), {args.repeats} calls each")
     print_table("one prediction", prediction_rows)
@@ -120,6 +146,7 @@ def main() -> None:
     )
     print(f"classify is {ratio:.1f}x faster than model.predict at the median")
     print_table("the Draw page's server work", draw_rows)
+    print_table("inside the network (Draw page, when open)", inside_rows)
 
 
 if __name__ == "__main__":

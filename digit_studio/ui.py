@@ -12,6 +12,8 @@ import streamlit as st
 from mnist_core.data import Mnist, load_mnist
 from mnist_core.errors import MnistCoreError
 from mnist_core.evaluate import EvaluationResult, evaluate
+from mnist_core.explain import FirstLayer, Inspector
+from mnist_core.figures import weight_grid
 from mnist_core.predict import Classifier, load_classifier
 from mnist_core.store import ModelInfo, ModelStore
 
@@ -139,6 +141,22 @@ def _or_message(load: Callable[[], T]) -> T | None:
 def cached_classifier(info: ModelInfo) -> Classifier | None:
     """The model, loaded once per process for every session; None (with a message) on failure."""
     return _or_message(lambda: _classifier(info.name, info.file))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _inspector(name: str, file: str) -> Inspector:
+    return Inspector(_classifier(name, file).model)
+
+
+def cached_inspector(info: ModelInfo) -> Inspector | None:
+    """Saliency and layer views for the model, built once per model."""
+    return _or_message(lambda: _inspector(info.name, info.file))
+
+
+def show_first_layer(view: FirstLayer, caption: str) -> None:
+    """The first layer's filters or weight images, red positive and blue negative."""
+    columns = 10 if len(view.images) == 10 else 8
+    st.image(weight_grid(view.images, columns=columns), caption=caption)
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")

@@ -57,9 +57,7 @@ def pixelated(image: np.ndarray | None, size: int = 280) -> np.ndarray:
     """A (28, 28) float image in [0, 1] as uint8, enlarged with hard pixel edges; None is black."""
     if image is None:
         image = np.zeros((28, 28), np.float32)
-    scale = max(1, size // image.shape[0])
-    grey = np.clip(np.asarray(image) * 255, 0, 255).astype(np.uint8)
-    return np.kron(grey, np.ones((scale, scale), np.uint8))
+    return _enlarge(np.clip(np.asarray(image) * 255, 0, 255).astype(np.uint8), size)
 
 
 def smoothed(values: Sequence[float], weight: float = SMOOTHING) -> np.ndarray:
@@ -163,3 +161,62 @@ def per_class_figure(result: EvaluationResult, height: int = 320) -> go.Figure:
     figure.update_yaxes(range=[max(0.0, low - 2), 100.5], ticksuffix="%")
     figure.update_xaxes(type="category", title_text="digit")
     return _layout(figure, height).update_layout(showlegend=True, barmode="group")
+
+
+def saliency_overlay(image: np.ndarray, saliency: np.ndarray, size: int = 196) -> np.ndarray:
+    """The digit in grey with the pixels that drove the answer in red, enlarged: RGB uint8."""
+    grey = np.clip(np.asarray(image), 0, 1)[..., None] * 0.55
+    red = np.array([1.0, 0.18, 0.18])
+    weight = np.clip(np.asarray(saliency), 0, 1)[..., None]
+    rgb = grey * (1 - weight) + red * weight
+    return _enlarge((rgb * 255).astype(np.uint8), size)
+
+
+def feature_grid(maps: np.ndarray, columns: int = 8, tile: int = 42) -> np.ndarray:
+    """A convolution's (H, W, channels) feature maps in [0, 1] as one grey image, a tile each."""
+    count = maps.shape[-1]
+    rows = -(-count // columns)
+    gap = 2
+    grid = np.full((rows * (tile + gap), columns * (tile + gap)), 70, np.uint8)
+    for index in range(count):
+        row, column = divmod(index, columns)
+        cell = _enlarge((maps[..., index] * 255).astype(np.uint8), tile)
+        grid[row * (tile + gap) : row * (tile + gap) + cell.shape[0],
+             column * (tile + gap) : column * (tile + gap) + cell.shape[1]] = cell  # fmt: skip
+    return grid
+
+
+def weight_grid(
+    images: np.ndarray, columns: int = 8, tile: int = 56, limit: int = 64
+) -> np.ndarray:
+    """Weight images in [-1, 1] as RGB tiles: red where positive, blue where negative."""
+    shown = images[:limit]
+    rows = -(-len(shown) // columns)
+    gap = 2
+    grid = np.full((rows * (tile + gap), columns * (tile + gap), 3), 255, np.uint8)
+    for index, weights in enumerate(shown):
+        row, column = divmod(index, columns)
+        positive, negative = np.clip(weights, 0, 1), np.clip(-weights, 0, 1)
+        rgb = np.stack([1 - negative, 1 - positive - negative, 1 - positive], axis=-1)
+        cell = _enlarge((np.clip(rgb, 0, 1) * 255).astype(np.uint8), tile)
+        grid[row * (tile + gap) : row * (tile + gap) + cell.shape[0],
+             column * (tile + gap) : column * (tile + gap) + cell.shape[1]] = cell  # fmt: skip
+    return grid
+
+
+def unit_strip(values: np.ndarray, height: int = 90) -> go.Figure:
+    """A dense layer's unit activations as one strip of cells, brighter = more active."""
+    figure = go.Figure(
+        go.Heatmap(z=[values], colorscale="Greys", reversescale=True, showscale=False,
+                   zmin=0, zmax=1, hovertemplate="unit %{x}: %{z:.2f}<extra></extra>")
+    )  # fmt: skip
+    figure.update_xaxes(showticklabels=False, fixedrange=True)
+    figure.update_yaxes(showticklabels=False, fixedrange=True)
+    figure.update_layout(height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0})
+    return figure
+
+
+def _enlarge(image: np.ndarray, size: int) -> np.ndarray:
+    """Nearest-neighbour enlargement to about `size` pixels on the longer side."""
+    scale = max(1, size // max(image.shape[:2]))
+    return image.repeat(scale, axis=0).repeat(scale, axis=1)

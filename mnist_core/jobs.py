@@ -25,6 +25,7 @@ from pathlib import Path
 from mnist_core.config import TrainingConfig
 from mnist_core.data import Mnist
 from mnist_core.errors import MnistCoreError
+from mnist_core.explain import FirstLayerAtEpoch
 from mnist_core.store import ModelInfo
 from mnist_core.train import (
     BatchEnded,
@@ -73,6 +74,7 @@ class JobSnapshot:
     batches: list[BatchEnded]
     epochs: list[EpochEnded]
     ended: TrainingEnded | None
+    first_layer: FirstLayerAtEpoch | None  # the latest view of the first layer's weights
     stop_requested: bool
     error: str | None
 
@@ -92,11 +94,18 @@ def _train_in_child(
     try:
         from mnist_core.data import load_mnist
         from mnist_core.evaluate import evaluate
+        from mnist_core.explain import FirstLayerProgress
         from mnist_core.predict import Classifier
         from mnist_core.train import train
 
         mnist = mnist or load_mnist()
-        result = train(config, mnist, on_progress=events.put, stop=stop)
+        result = train(
+            config,
+            mnist,
+            on_progress=events.put,
+            stop=stop,
+            callbacks=[FirstLayerProgress(events.put)],
+        )
         result.model.save(Path(folder) / MODEL_FILE)
         evaluation = evaluate(Classifier(result.model), mnist)
         info = result.model_info(evaluation.accuracy, evaluation.loss)
@@ -128,6 +137,7 @@ class TrainingJob:
         self._batches: list[BatchEnded] = []
         self._epochs: list[EpochEnded] = []
         self._ended: TrainingEnded | None = None
+        self._first_layer: FirstLayerAtEpoch | None = None
         self._error: str | None = None
         self.outcome: Tested | None = None
         self._collector = threading.Thread(target=self._collect, name=f"collector-{owner}")
@@ -158,9 +168,11 @@ class TrainingJob:
         finally:
             _release(self)
 
-    def _record(self, event: TrainingProgress | Tested) -> None:
+    def _record(self, event: TrainingProgress | FirstLayerAtEpoch | Tested) -> None:
         with self._lock:
-            if isinstance(event, BatchEnded):
+            if isinstance(event, FirstLayerAtEpoch):
+                self._first_layer = event
+            elif isinstance(event, BatchEnded):
                 self._batches.append(event)
                 self._state = JobState.RUNNING
             elif isinstance(event, EpochEnded):
@@ -205,6 +217,7 @@ class TrainingJob:
                 batches=list(self._batches),
                 epochs=list(self._epochs),
                 ended=self._ended,
+                first_layer=self._first_layer,
                 stop_requested=self._stop.is_set(),
                 error=self._error,
             )

@@ -3,9 +3,26 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from digit_studio.ui import big_digit, cached_classifier, caption_line, choose_model, setup_page
+from digit_studio.ui import (
+    big_digit,
+    cached_classifier,
+    cached_inspector,
+    caption_line,
+    choose_model,
+    setup_page,
+    show_first_layer,
+)
 from mnist_core.errors import ImageError
-from mnist_core.figures import pixelated, probability_bars
+from mnist_core.explain import first_layer
+from mnist_core.figures import (
+    feature_grid,
+    pixelated,
+    probability_bars,
+    saliency_overlay,
+    unit_strip,
+)
+from mnist_core.predict import Prediction
+from mnist_core.store import ModelInfo
 
 CANVAS_SIZE = 280  # ten times MNIST's 28 pixels
 
@@ -66,3 +83,51 @@ with answer:
         key="probabilities",
         config={"displayModeBar": False},
     )
+
+
+def inside_the_network(info: ModelInfo, prediction: Prediction) -> None:
+    """Saliency for any digit, every layer's output, and the first layer's weights."""
+    inspector = cached_inspector(info)
+    if inspector is None:
+        return
+    target = st.segmented_control(
+        "Which pixels argued for the digit…",
+        list(range(10)),
+        default=prediction.label,
+        help="Pick another digit to ask: why not this one?",
+    )
+    target = prediction.label if target is None else target
+    saliency, weights = st.columns(2, gap="large")
+    saliency.image(
+        saliency_overlay(prediction.image, inspector.saliency(prediction.image, target)),
+        caption=f"Red: ink that raised the score of {target} (gradient × input)",
+    )
+    with weights:
+        view = first_layer(inspector.model)
+        what = "filters (3 x 3 or 5 x 5)" if view.kind == "filters" else "weights, one image a unit"
+        show_first_layer(view, f"First layer {what}: red favours ink, blue penalizes it")
+    layers = inspector.layer_views(prediction.image)
+    if not layers:
+        st.caption("This network has no hidden layers: its first layer is all there is.")
+    for layer in layers:
+        if layer.is_spatial:
+            st.image(
+                feature_grid(
+                    layer.values, columns=16, tile=28 * max(1, 56 // layer.values.shape[0])
+                ),
+                caption=f"{layer.name}: {layer.values.shape[-1]} feature maps, "
+                f"{layer.values.shape[0]} x {layer.values.shape[1]}",
+            )
+        else:
+            st.caption(f"{layer.name}: {len(layer.values)} units")
+            st.plotly_chart(unit_strip(layer.values), config={"displayModeBar": False})
+
+
+with st.expander(
+    "Inside the network", icon=":material/neurology:", key="inside", on_change="rerun"
+) as inside:
+    if inside.open:
+        if info is None or prediction is None:
+            st.caption("Draw a digit to look inside the network.")
+        else:
+            inside_the_network(info, prediction)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from digit_studio.ui import model_store, session_id, setup_page
+from digit_studio.ui import model_store, session_id, setup_page, show_first_layer
 from mnist_core.config import (
     LR_SCHEDULES,
     PRESETS,
@@ -154,11 +154,17 @@ def show_progress(job: TrainingJob) -> None:
         st.info("Trained. Measuring accuracy on the 10,000 test digits…")
     elif snapshot.stop_requested and snapshot.state is JobState.RUNNING:
         st.info("Stopping after this batch…")
-    st.plotly_chart(
+    charts, weights = st.columns([3, 1])
+    charts.plotly_chart(
         training_curves(snapshot.batches, snapshot.epochs),
         key="training_curves",
         config={"displayModeBar": False},
     )
+    if snapshot.first_layer is not None:
+        with weights:
+            epoch = snapshot.first_layer.epoch
+            when = "as initialized, at random" if epoch == 0 else f"after epoch {epoch}"
+            show_first_layer(snapshot.first_layer.view, f"First layer, {when}")
 
 
 @st.fragment(run_every=0.5)

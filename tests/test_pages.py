@@ -102,7 +102,7 @@ def test_upload_page_classifies_good_files_and_reports_bad_ones(store, stored_mo
     ).run()
     assert not at.exception
     assert len(at.error) == 1 and at.error[0].value.startswith("**broken.png**:")
-    headings = [m.value for m in at.markdown if m.value.startswith("### ")]
+    headings = [m.value for m in at.markdown if m.value.startswith("### ") and ": **" in m.value]
     assert headings[0].startswith("### seven.png: **7**")
     assert headings[1].startswith(f"### photo.jpg: **{mnist.y_test[1]}**")
     assert len(at.get("plotly_chart")) == 2
@@ -186,3 +186,18 @@ def test_train_page_reads_its_settings_from_the_link(store):
     bad.query_params["epochs"] = "lots"
     bad.run()
     assert "not a valid value" in bad.warning[0].value
+
+
+def test_draw_page_opens_the_inside_of_the_network(store, stored_model, mnist):
+    at = page("pages/1_Draw.py").run()
+    at.session_state["canvas-0"] = canvas_value(drawn(mnist.x_test[0]))
+    at.run()
+    assert len(at.get("image")) == 1  # closed: nothing computed
+    at.session_state["inside"] = True
+    at.run()
+    assert not at.exception
+    assert len(at.get("image")) == 3  # the seen digit, the saliency, the first-layer weights
+    control = at.get("button_group")[0]
+    assert control.value == int(shown_digit(at))
+    control.set_value(3).run()
+    assert not at.exception

@@ -40,6 +40,18 @@ def test_drawn_digits_are_recognized(page, app_url, artifacts):
         page.get_by_role("button", name="Clear the canvas").click()
 
 
+def test_inside_the_network_after_drawing(page, app_url, artifacts):
+    page.goto(f"{app_url}/Draw")
+    canvas = empty_canvas(page)
+    draw_with_mouse(page, canvas.bounding_box(), DIGIT_STROKES["7"])
+    expect(page.locator(f"{PREDICTION} .big-digit")).to_have_text("7")
+    page.get_by_text("Inside the network").click()
+    expect(page.get_by_text("Red: ink that raised the score of 7")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"feature maps, 28 x 28"))).to_be_visible()
+    wait_until_idle(page)
+    page.screenshot(path=artifacts / "draw-inside-the-network.png", full_page=True)
+
+
 def test_drawing_with_a_finger_on_a_phone(browser, app_url, artifacts):
     context = browser.new_context(
         viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
