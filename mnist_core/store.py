@@ -17,6 +17,7 @@ import re
 import shutil
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 MODELS_DIR_VARIABLE = "MNIST_MODELS_DIR"
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_FILE = "default.txt"
+MAX_UNPACKED = 200_000_000  # bytes; our largest model, cnn-classic, unpacks to about 13 MB
 FILE_MODE = 0o644  # mkstemp's 0600 would hide models from other users of a shared server
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 # Leftovers of a crashed save older than this are removed; younger ones may be a save in flight.
@@ -157,6 +159,7 @@ class ModelStore:
         path = self.root / info.file
         if not path.is_file():
             raise ModelLoadError(f"{path} is missing: the store lists {name!r} but has no weights")
+        _check_archive(path)
         try:
             model = keras.saving.load_model(path, compile=False, safe_mode=True)
         except Exception as error:  # Keras raises many types for corrupt or foreign files
@@ -217,6 +220,19 @@ class ModelStore:
             with contextlib.suppress(FileNotFoundError):
                 if path.name not in referenced and path.stat().st_mtime < cutoff:
                     path.unlink()
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse what is not a zip archive, or one that would unpack to more than MAX_UNPACKED."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ModelLoadError(f"{path} is not a .keras file: {error}") from error
+    if unpacked > MAX_UNPACKED:
+        raise ModelLoadError(
+            f"{path} would unpack to {unpacked / 1e6:,.0f} MB: refused (a zip bomb?)"
+        )
 
 
 def _fsync_and_hash(path: Path) -> str:

@@ -5,6 +5,7 @@ import streamlit as st
 from digit_studio.ui import cached_classifier, choose_model, setup_page
 from mnist_core.errors import ImageError
 from mnist_core.figures import pixelated, probability_bars
+from mnist_core.preprocess import preview
 
 FILE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 
@@ -28,7 +29,7 @@ if classifier is not None:
                 st.error(f"**{upload.name}**: {error}")
                 continue
             original, seen, chart = st.columns([1, 1, 3])
-            original.image(upload.getvalue(), caption=upload.name, width="stretch")
+            original.image(preview(upload.getvalue()), caption=upload.name, width="stretch")
             seen.image(pixelated(prediction.image, 140), caption="What the network sees")
             with chart:
                 st.markdown(

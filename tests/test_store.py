@@ -172,7 +172,7 @@ def test_corrupt_weights_get_a_clear_error_and_others_still_list(store, quick_tr
     store.save("bad", quick_training.model, quick_training.model_info(0.5))
     weights = store.root / store.info("bad").file
     weights.write_bytes(b"this is not a keras file")
-    with pytest.raises(ModelLoadError, match=f"{weights.name} cannot be loaded"):
+    with pytest.raises(ModelLoadError, match=f"{weights.name} is not a .keras file"):
         store.load("bad")
     assert {i.name for i in store.list_models()} == {"good", "bad"}
     store.load("good")
