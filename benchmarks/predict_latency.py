@@ -22,6 +22,7 @@ import plotly.io
 from PIL import Image
 
 from mnist_core.data import load_mnist
+from mnist_core.drawn import mnist_on_canvas
 from mnist_core.explain import Inspector, first_layer
 from mnist_core.figures import (
     feature_grid,
@@ -33,19 +34,6 @@ from mnist_core.figures import (
 )
 from mnist_core.predict import Prediction, load_classifier
 from mnist_core.preprocess import to_mnist
-
-
-def canvases(count: int) -> list[np.ndarray]:
-    """Transparent 280x280 canvases with the ink in the alpha channel, like the drawing canvas."""
-    digits = load_mnist().x_test[:count]
-    result = []
-    for digit in digits:
-        alpha = np.asarray(Image.fromarray(digit).resize((280, 280), Image.BILINEAR))
-        rgba = np.zeros((280, 280, 4), np.uint8)
-        rgba[..., :3] = 255
-        rgba[..., 3] = alpha
-        result.append(rgba)
-    return result
 
 
 def latencies_ms(work: Callable[[np.ndarray], object], inputs: list[np.ndarray], repeats: int):
@@ -83,7 +71,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args()
     classifier = load_classifier(args.model)
-    inputs = canvases(50)
+    inputs = [mnist_on_canvas(digit) for digit in load_mnist().x_test[:50]]
     seen = [to_mnist(image) for image in inputs]
     urls = [data_url(image) for image in inputs]
     predictions = [classifier.classify(image) for image in inputs]

@@ -140,7 +140,13 @@ class ProgressPrinter:
         self.interactive = sys.stdout.isatty()
 
     def __call__(self, event: object) -> None:
-        from mnist_core.train import BatchEnded, EpochEnded, TrainingEnded, TrainingStarted
+        from mnist_core.train import (
+            BatchEnded,
+            EpochEnded,
+            TrainingEnded,
+            TrainingStarted,
+            clock,
+        )
 
         if isinstance(event, TrainingStarted):
             print(
@@ -156,7 +162,7 @@ class ProgressPrinter:
                 print(
                     f"\repoch {event.epoch}/{event.epochs} [{bar}] {event.step}/{event.steps} "
                     f"loss {event.loss:.4f} acc {event.accuracy:.3f} "
-                    f"{event.images_per_second:.0f} img/s ETA {_minutes(event.eta)}",
+                    f"{event.images_per_second:.0f} img/s ETA {clock(event.eta)}",
                     end="",
                     flush=True,
                 )
@@ -169,7 +175,7 @@ class ProgressPrinter:
             print(
                 f"{chr(13) if self.interactive else ''}epoch {event.epoch}/{event.epochs}: "
                 f"loss {event.loss:.4f} acc {event.accuracy:.4f}{validation} "
-                f"({_minutes(event.elapsed)} elapsed, ETA {_minutes(event.eta)})".ljust(100),
+                f"({clock(event.elapsed)} elapsed, ETA {clock(event.eta)})".ljust(100),
                 flush=True,
             )
         elif isinstance(event, TrainingEnded):
@@ -180,11 +186,7 @@ class ProgressPrinter:
                 if event.stopped_early
                 else ""
             )
-            print(f"trained {event.epochs_run} epochs in {_minutes(event.elapsed)}{reason}")
-
-
-def _minutes(seconds: float) -> str:
-    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
+            print(f"trained {event.epochs_run} epochs in {clock(event.elapsed)}{reason}")
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -142,6 +142,14 @@ def drawn_digits(count: int = 1000, seed: int = 2026) -> list[DrawnDigit]:
     return [draw_digit(index % 10, rng) for index in range(count)]
 
 
+def mnist_on_canvas(digit: np.ndarray) -> np.ndarray:
+    """An MNIST digit as the 280x280 canvas sends it: white ink in alpha, transparent around."""
+    rgba = np.zeros((CANVAS, CANVAS, 4), np.uint8)
+    rgba[..., :3] = 255
+    rgba[..., 3] = np.asarray(Image.fromarray(digit).resize((CANVAS, CANVAS), Image.BILINEAR))
+    return rgba
+
+
 def _painted(ink: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, str]:
     polarity = POLARITIES[rng.integers(len(POLARITIES))]
     rgba = np.zeros((CANVAS, CANVAS, 4), np.uint8)

@@ -228,6 +228,11 @@ class PreciseBatchNorm(keras.callbacks.Callback):
             layer.momentum = momentum
 
 
+def clock(seconds: float) -> str:
+    """Seconds as m:ss, how the CLI and the Train page show elapsed time and ETA."""
+    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
+
+
 def _optional_float(value: float | None) -> float | None:
     return None if value is None else float(value)
 

@@ -14,6 +14,7 @@ from mnist_core.errors import MnistCoreError
 from mnist_core.figures import training_curves
 from mnist_core.jobs import JobState, TrainingJob, busy_for, start_training
 from mnist_core.models import ARCHITECTURES, parameter_count
+from mnist_core.train import clock
 
 setup_page("Train")
 st.title("Train a network")
@@ -131,10 +132,6 @@ def settings_form(start: TrainingConfig, disabled: bool) -> TrainingConfig | Non
         return None
 
 
-def minutes(seconds: float) -> str:
-    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
-
-
 def show_progress(job: TrainingJob) -> None:
     """Progress bar, status line and charts, from one snapshot of the job."""
     snapshot = job.snapshot()
@@ -147,7 +144,7 @@ def show_progress(job: TrainingJob) -> None:
             text=(
                 f"Epoch {latest.epoch}/{latest.epochs} · step {latest.step}/{latest.steps} · "
                 f"{latest.images_per_second:,.0f} images/s · "
-                f"{minutes(latest.elapsed)} elapsed · about {minutes(latest.eta)} to go"
+                f"{clock(latest.elapsed)} elapsed · about {clock(latest.eta)} to go"
             ),
         )
     if snapshot.state is JobState.TESTING:
@@ -188,7 +185,7 @@ def save_form(job: TrainingJob) -> None:
         else "finished"
     )
     st.success(
-        f"Training {how} after {info.epochs_run} epochs in {minutes(info.training_seconds)}: "
+        f"Training {how} after {info.epochs_run} epochs in {clock(info.training_seconds)}: "
         f"**{info.test_accuracy:.2%}** of the 10,000 test digits recognized."
     )
     saved = st.session_state.get("saved_as")

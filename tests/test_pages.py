@@ -10,6 +10,8 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from mnist_core.drawn import mnist_on_canvas
+
 from conftest import png_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,15 +36,6 @@ def canvas_value(rgba: np.ndarray) -> dict:
     }
 
 
-def drawn(digit: np.ndarray) -> np.ndarray:
-    """An MNIST digit as the 280x280 canvas sends it: white ink, transparent background."""
-    alpha = np.asarray(Image.fromarray(digit).resize((280, 280), Image.BILINEAR))
-    rgba = np.zeros((280, 280, 4), np.uint8)
-    rgba[..., :3] = 255
-    rgba[..., 3] = alpha
-    return rgba
-
-
 def shown_digit(at: AppTest) -> str:
     text = " ".join(str(m.value) for m in at.markdown)
     found = re.search(r"class=\"big-digit\" style=\"[^\"]*\">(\d)<", text)
@@ -65,7 +58,7 @@ def test_draw_page_recognizes_real_mnist_digits(store, stored_model, mnist):
 
     correct = 0
     for index in range(10):
-        at.session_state["canvas-0"] = canvas_value(drawn(mnist.x_test[index]))
+        at.session_state["canvas-0"] = canvas_value(mnist_on_canvas(mnist.x_test[index]))
         at.run()
         assert not at.exception
         correct += shown_digit(at) == str(mnist.y_test[index])
@@ -75,7 +68,7 @@ def test_draw_page_recognizes_real_mnist_digits(store, stored_model, mnist):
 
 def test_draw_page_clear_gives_a_fresh_canvas(store, stored_model, mnist):
     at = page("pages/1_Draw.py").run()
-    at.session_state["canvas-0"] = canvas_value(drawn(mnist.x_test[0]))
+    at.session_state["canvas-0"] = canvas_value(mnist_on_canvas(mnist.x_test[0]))
     at.run()
     assert shown_digit(at) != "none"
     at.button[0].click().run()
@@ -190,7 +183,7 @@ def test_train_page_reads_its_settings_from_the_link(store):
 
 def test_draw_page_opens_the_inside_of_the_network(store, stored_model, mnist):
     at = page("pages/1_Draw.py").run()
-    at.session_state["canvas-0"] = canvas_value(drawn(mnist.x_test[0]))
+    at.session_state["canvas-0"] = canvas_value(mnist_on_canvas(mnist.x_test[0]))
     at.run()
     assert len(at.get("image")) == 1  # closed: nothing computed
     at.session_state["inside"] = True
