@@ -202,7 +202,8 @@ class TrainingJob:
 
     @property
     def done(self) -> bool:
-        return self.snapshot().state in (JobState.FINISHED, JobState.FAILED)
+        with self._lock:  # no snapshot: the page asks twice a second
+            return self._state in (JobState.FINISHED, JobState.FAILED)
 
     @property
     def model_file(self) -> Path:
