@@ -144,14 +144,17 @@ def drawn_digits(count: int = 1000, seed: int = 2026) -> list[DrawnDigit]:
 
 def mnist_on_canvas(digit: np.ndarray) -> np.ndarray:
     """An MNIST digit as the 280x280 canvas sends it: white ink in alpha, transparent around."""
-    rgba = np.zeros((CANVAS, CANVAS, 4), np.uint8)
-    rgba[..., :3] = 255
-    rgba[..., 3] = np.asarray(Image.fromarray(digit).resize((CANVAS, CANVAS), Image.BILINEAR))
-    return rgba
+    ink = np.asarray(Image.fromarray(digit).resize((CANVAS, CANVAS), Image.BILINEAR))
+    return _paint(ink, "ink in alpha")
 
 
 def _painted(ink: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, str]:
     polarity = POLARITIES[rng.integers(len(POLARITIES))]
+    return _paint(ink, polarity), polarity
+
+
+def _paint(ink: np.ndarray, polarity: str) -> np.ndarray:
+    """A (280, 280) ink map as an RGBA canvas in one of POLARITIES."""
     rgba = np.zeros((CANVAS, CANVAS, 4), np.uint8)
     if polarity == "light on dark":
         rgba[..., :3] = ink[..., None]
@@ -162,4 +165,4 @@ def _painted(ink: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, str
     else:
         rgba[..., :3] = 255
         rgba[..., 3] = ink
-    return rgba, polarity
+    return rgba

@@ -174,33 +174,33 @@ def saliency_overlay(image: np.ndarray, saliency: np.ndarray, size: int = 196) -
 
 def feature_grid(maps: np.ndarray, columns: int = 8, tile: int = 42) -> np.ndarray:
     """A convolution's (H, W, channels) feature maps in [0, 1] as one grey image, a tile each."""
-    count = maps.shape[-1]
-    rows = -(-count // columns)
-    gap = 2
-    grid = np.full((rows * (tile + gap), columns * (tile + gap)), 70, np.uint8)
-    for index in range(count):
-        row, column = divmod(index, columns)
-        cell = _enlarge((maps[..., index] * 255).astype(np.uint8), tile)
-        grid[row * (tile + gap) : row * (tile + gap) + cell.shape[0],
-             column * (tile + gap) : column * (tile + gap) + cell.shape[1]] = cell  # fmt: skip
-    return grid
+    cells = [(maps[..., index] * 255).astype(np.uint8) for index in range(maps.shape[-1])]
+    return _tiled(cells, columns, tile, background=70)
 
 
 def weight_grid(
     images: np.ndarray, columns: int = 8, tile: int = 56, limit: int = 64
 ) -> np.ndarray:
     """Weight images in [-1, 1] as RGB tiles: red where positive, blue where negative."""
-    shown = images[:limit]
-    rows = -(-len(shown) // columns)
-    gap = 2
-    grid = np.full((rows * (tile + gap), columns * (tile + gap), 3), 255, np.uint8)
-    for index, weights in enumerate(shown):
-        row, column = divmod(index, columns)
+    cells = []
+    for weights in images[:limit]:
         positive, negative = np.clip(weights, 0, 1), np.clip(-weights, 0, 1)
         rgb = np.stack([1 - negative, 1 - positive - negative, 1 - positive], axis=-1)
-        cell = _enlarge((np.clip(rgb, 0, 1) * 255).astype(np.uint8), tile)
-        grid[row * (tile + gap) : row * (tile + gap) + cell.shape[0],
-             column * (tile + gap) : column * (tile + gap) + cell.shape[1]] = cell  # fmt: skip
+        cells.append((np.clip(rgb, 0, 1) * 255).astype(np.uint8))
+    return _tiled(cells, columns, tile, background=255)
+
+
+def _tiled(cells: list[np.ndarray], columns: int, tile: int, background: int) -> np.ndarray:
+    """Small images enlarged to `tile` pixels and laid out in rows of `columns`, 2 px apart."""
+    step = tile + 2
+    rows = -(-len(cells) // columns)
+    grid = np.full((rows * step, columns * step, *cells[0].shape[2:]), background, np.uint8)
+    for index, cell in enumerate(cells):
+        row, column = divmod(index, columns)
+        big = _enlarge(cell, tile)
+        grid[
+            row * step : row * step + big.shape[0], column * step : column * step + big.shape[1]
+        ] = big
     return grid
 
 
