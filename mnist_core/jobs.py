@@ -6,18 +6,20 @@ interpreter free for predictions, can be killed outright, and returns all its me
 
 One training runs per server at a time: on two cores a second one would halve both and starve
 everyone's predictions. The job belongs to the owner that started it; others are told the
-server is busy.
+server is busy. An owner gone for good (a closed tab) ends the job: process killed, files removed.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import shutil
 import tempfile
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -37,6 +39,8 @@ from mnist_core.train import (
 
 MODEL_FILE = "model.keras"
 POLL_SECONDS = 0.2  # how often the collector checks a silent child is still alive
+ABANDON_SECONDS = 30.0  # an owner away this long closed the tab; a Wi-Fi blip is shorter
+CHILD_NICENESS = 10  # training takes the CPU only when no one is waiting for a prediction
 
 
 class ServerBusyError(MnistCoreError):
@@ -91,6 +95,7 @@ def _train_in_child(
     folder: str,
 ) -> None:
     """The child process: train, report every event, save the model, measure test accuracy."""
+    os.nice(CHILD_NICENESS)
     try:
         from mnist_core.data import load_mnist
         from mnist_core.evaluate import evaluate
@@ -114,12 +119,29 @@ def _train_in_child(
         events.put(Failed(str(error) or type(error).__name__))
 
 
-class TrainingJob:
-    """One training run in a child process; `snapshot()` is safe to call from any thread."""
+def _always_present() -> bool:
+    return True
 
-    def __init__(self, config: TrainingConfig, owner: str, mnist: Mnist | None = None) -> None:
+
+class TrainingJob:
+    """One training run in a child process; `snapshot()` is safe to call from any thread.
+
+    `owner_present` is asked while the job runs; once it has said no for `abandon_after`
+    seconds in a row the job is killed and its files removed.
+    """
+
+    def __init__(
+        self,
+        config: TrainingConfig,
+        owner: str,
+        mnist: Mnist | None = None,
+        owner_present: Callable[[], bool] = _always_present,
+        abandon_after: float = ABANDON_SECONDS,
+    ) -> None:
         self.config = config
         self.owner = owner
+        self._owner_present = owner_present
+        self._abandon_after = abandon_after
         self.created = time.time()
         self.folder = Path(tempfile.mkdtemp(prefix="digit-studio-training-"))
         context = multiprocessing.get_context("spawn")  # fork is unsafe with TensorFlow loaded
@@ -150,8 +172,15 @@ class TrainingJob:
         self._collector.start()
 
     def _collect(self) -> None:
+        last_present = time.monotonic()
         try:
             while True:
+                if self._owner_present():
+                    last_present = time.monotonic()
+                elif time.monotonic() - last_present > self._abandon_after:
+                    self._fail("stopped: the page that started it was closed")
+                    self.discard()
+                    return
                 try:
                     event = self._events.get(timeout=POLL_SECONDS)
                 except queue.Empty:
@@ -239,7 +268,13 @@ _slot_lock = threading.Lock()
 _running: TrainingJob | None = None
 
 
-def start_training(config: TrainingConfig, owner: str, mnist: Mnist | None = None) -> TrainingJob:
+def start_training(
+    config: TrainingConfig,
+    owner: str,
+    mnist: Mnist | None = None,
+    owner_present: Callable[[], bool] = _always_present,
+    abandon_after: float = ABANDON_SECONDS,
+) -> TrainingJob:
     """Start a job for `owner`; ServerBusyError while any other job is training."""
     global _running
     with _slot_lock:
@@ -249,7 +284,7 @@ def start_training(config: TrainingConfig, owner: str, mnist: Mnist | None = Non
                 f"the server is busy training a model for {who}: one training runs at a time. "
                 "Try again when it finishes."
             )
-        job = TrainingJob(config, owner, mnist)
+        job = TrainingJob(config, owner, mnist, owner_present, abandon_after)
         _running = job
     job._start()
     return job

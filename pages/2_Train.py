@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from digit_studio.ui import model_store, session_id, setup_page, show_first_layer
+from digit_studio.ui import model_store, session_id, setup_page, show_first_layer, tab_open
 from mnist_core.config import (
     LR_SCHEDULES,
     PRESETS,
@@ -234,7 +234,9 @@ with settings:
         try:
             if job is not None:
                 job.discard()
-            st.session_state["training_job"] = start_training(config, owner=session_id())
+            st.session_state["training_job"] = start_training(
+                config, owner=session_id(), owner_present=tab_open()
+            )
             st.session_state.pop("saved_as", None)
             st.rerun()
         except MnistCoreError as error:

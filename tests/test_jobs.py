@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+
 import pytest
 
 from mnist_core.config import TrainingConfig
@@ -81,3 +84,33 @@ def test_a_failing_job_reports_its_error(store):
     assert snapshot.state is JobState.FAILED and "validation size" in snapshot.error
     assert not busy_for("someone")
     job.discard()
+
+
+def test_a_job_whose_owner_left_is_killed_and_leaves_nothing(small_mnist):
+    import multiprocessing
+    import tempfile
+
+    def leftovers() -> set[str]:
+        return {path.name for path in Path(tempfile.gettempdir()).glob("digit-studio-training-*")}
+
+    before = leftovers()
+    config = TrainingConfig(
+        architecture="mlp", epochs=50, train_size=2000, validation_size=200, batch_size=50
+    )
+    tab_open = threading.Event()
+    tab_open.set()
+    job = start_training(
+        config, owner="erin", mnist=small_mnist, owner_present=tab_open.is_set, abandon_after=1.0
+    )
+    while not job.snapshot().batches:
+        job.join(timeout=0.2)
+    assert leftovers() - before == {job.folder.name}
+    tab_open.clear()  # the tab is closed
+    job.join(timeout=30)
+
+    snapshot = job.snapshot()
+    assert snapshot.state is JobState.FAILED and "closed" in snapshot.error
+    assert snapshot.batches[-1].epoch < 50
+    assert not any(child.name == "training-erin" for child in multiprocessing.active_children())
+    assert leftovers() == before
+    assert not busy_for("frank")

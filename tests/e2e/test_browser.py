@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+import tempfile
+import time
+from pathlib import Path
 
 import numpy as np
 from playwright.sync_api import expect
+
+from mnist_core.jobs import ABANDON_SECONDS
 
 from conftest import png_bytes
 from e2e.strokes import DIGIT_STROKES, draw_with_mouse, draw_with_touch
@@ -92,3 +97,34 @@ def test_training_progress_moves_live(page, app_url, artifacts):
     expect(curves.first).to_be_visible()
     expect(page.get_by_text("test digits recognized")).to_be_visible(timeout=120_000)
     page.screenshot(path=artifacts / "train-finished.png", full_page=True)
+
+
+def test_closing_the_tab_ends_its_training(browser, app_url):
+    def leftovers() -> set[Path]:
+        return set(Path(tempfile.gettempdir()).glob("digit-studio-training-*"))
+
+    before = leftovers()
+    trainer = browser.new_context()
+    page = trainer.new_page()
+    page.goto(f"{app_url}/Train?arch=mlp&epochs=200&train=10000&val=1000&patience=none")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text(re.compile(r"Epoch \d+/200 · step"))).to_be_visible()
+    assert len(leftovers() - before) == 1
+    trainer.close()
+
+    classmate = browser.new_context()
+    other = classmate.new_page()
+    busy = other.get_by_text("The server is busy training a model for someone else")
+    other.goto(f"{app_url}/Train")
+    expect(busy).to_be_visible()
+    start = other.get_by_role("button", name="Start")
+    deadline = time.monotonic() + ABANDON_SECONDS + 60
+    while start.is_disabled() and time.monotonic() < deadline:
+        time.sleep(5)
+        other.reload()
+        expect(start).to_be_visible()
+        wait_until_idle(other)
+    expect(start).to_be_enabled(timeout=1_000)
+    expect(busy).to_have_count(0)
+    assert leftovers() == before
+    classmate.close()
