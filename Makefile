@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format benchmark clean
+.PHONY: run test lint format benchmark classroom clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,13 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 
 benchmark: $(VENV)/.installed
-	for module in train_speed predict_latency drawn_digits default_choice; do \
+	for module in train_speed predict_latency drawn_digits numbers default_choice; do \
 		$(BIN)/python -m benchmarks.$$module || exit 1; done
+
+# 30 browser sessions against one server: needs the test tools (Playwright) and chromium.
+classroom: $(VENV)/.installed-test
+	scripts/ensure_chromium.sh
+	$(BIN)/python -m benchmarks.classroom
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

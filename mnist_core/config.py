@@ -52,6 +52,28 @@ class TrainingConfig:
 
 
 @dataclass(frozen=True)
+class FinetuneConfig:
+    """How to fine-tune; each default with its reason."""
+
+    epochs: int = 5  # a few passes: the model already reads digits
+    learning_rate: float = 3e-4  # a third of training's: nudge the weights, don't retrain them
+    batch_size: int = 64
+    mnist_per_sample: int = 4  # MNIST images mixed in per personal one, so MNIST isn't forgotten
+    min_mnist: int = 2_000  # however few the personal samples, at least this much MNIST
+    holdout: float = 0.25  # share of the personal samples kept aside to measure before/after
+    augment: bool = True  # shifted, tilted, thicker and thinner copies: a few samples go further
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.epochs <= 100:
+            raise ConfigError("fine-tuning epochs must be 1 to 100")
+        if not 0 < self.holdout < 1:
+            raise ConfigError("the held-out share must be between 0 and 1")
+        if self.mnist_per_sample < 0 or self.min_mnist < 0:
+            raise ConfigError("the MNIST share can't be negative")
+
+
+@dataclass(frozen=True)
 class Preset:
     """A training-set size and epoch count that fits a known amount of time."""
 
@@ -66,6 +88,15 @@ PRESETS: dict[str, Preset] = {
     "short": Preset("Short, about a minute", 10_000, 2_000, 5),
     "full": Preset("Full 60,000 (50,000 train + 10,000 validation)", None, 10_000, 12),
 }
+
+# What the Train page offers, and so all a link to it may ask for.
+EPOCHS_RANGE = (1, 30)
+TRAIN_SIZE_RANGE = (100, 59_000)
+VALIDATION_SIZE_RANGE = (0, 20_000)
+PATIENCE_RANGE = (1, 10)
+SEED_RANGE = (0, 2**31 - 1)
+BATCH_SIZES = (16, 32, 64, 128, 256, 512)
+LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
 
 # URL query parameter → TrainingConfig field, so a link can carry an experiment.
 QUERY_FIELDS = {
@@ -115,4 +146,26 @@ def config_from_query(params: Mapping[str, str]) -> TrainingConfig:
                 values[name] = int(text)
         except ValueError as error:
             raise ConfigError(f"the link's {key}={params[key]!r} is not a valid value") from error
-    return TrainingConfig(**{**defaults, **values})
+    config = TrainingConfig(**{**defaults, **values})
+    _check_page_offers(config)
+    return config
+
+
+def _check_page_offers(config: TrainingConfig) -> None:
+    """ConfigError unless the Train page's widgets can show every setting of `config`."""
+    ranges = {
+        "epochs": (config.epochs, EPOCHS_RANGE),
+        "training size": (config.train_size, TRAIN_SIZE_RANGE),
+        "validation size": (config.validation_size, VALIDATION_SIZE_RANGE),
+        "patience": (config.early_stopping_patience, PATIENCE_RANGE),
+        "seed": (config.seed, SEED_RANGE),
+    }
+    for what, (value, (low, high)) in ranges.items():
+        if value is not None and not low <= value <= high:
+            raise ConfigError(f"the link's {what} {value} is not between {low} and {high}")
+    if config.batch_size not in BATCH_SIZES:
+        raise ConfigError(f"the link's batch size {config.batch_size} is not one the page offers")
+    if config.learning_rate not in LEARNING_RATES:
+        raise ConfigError(
+            f"the link's learning rate {config.learning_rate:g} is not one the page offers"
+        )

@@ -32,7 +32,20 @@ def test_missing_parameters_keep_their_defaults():
 
 @pytest.mark.parametrize(
     "query",
-    [{"epochs": "many"}, {"augment": "maybe"}, {"arch": "resnet"}, {"lr": "-1"}, {"train": "0"}],
+    [
+        {"epochs": "many"},
+        {"augment": "maybe"},
+        {"arch": "resnet"},
+        {"lr": "-1"},
+        {"train": "0"},
+        # valid configs, but more than the Train page's widgets offer: refused, not crashed on
+        {"train": "60000"},
+        {"epochs": "100"},
+        {"val": "30000"},
+        {"batch": "100"},
+        {"lr": "0.005"},
+        {"patience": "50"},
+    ],
 )
 def test_bad_links_raise_config_errors(query):
     with pytest.raises(ConfigError):
