@@ -119,6 +119,7 @@ async def draw_and_time(page, digit: int, tally: Tally) -> None:
     """Draw `digit` on a fresh canvas, time the answer, then clear the canvas."""
     canvas = page.locator(CANVAS)
     await expect(page.locator(".st-key-prediction")).to_contain_text("draw a digit")
+    await expect(canvas).to_have_count(1)  # the cleared canvas may linger while the new one comes
     await expect(canvas).to_be_visible()
     await expect(page.get_by_test_id("stStatusWidget")).to_have_count(0)
     await asyncio.sleep(THINK_SECONDS)
@@ -134,7 +135,7 @@ async def draw_and_time(page, digit: int, tally: Tally) -> None:
             if await page.evaluate(CANVAS_HAS_INK):
                 raise
             tally.lost_strokes += 1  # the canvas was replaced under the pen: draw again
-            await expect(canvas).to_be_visible()
+            await expect(canvas).to_have_count(1)
     tally.latencies.append(time.perf_counter() - mouse_up)
     answer = await shown.json_value()
     if answer != str(digit):

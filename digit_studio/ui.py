@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from mnist_core.evaluate import EvaluationResult, evaluate
 from mnist_core.explain import FirstLayer, Inspector
 from mnist_core.figures import weight_grid
 from mnist_core.predict import Classifier, load_classifier
+from mnist_core.samples import SampleStore, samples_db_path
 from mnist_core.store import ModelInfo, ModelStore
 
 T = TypeVar("T")
@@ -46,6 +48,12 @@ PAGES = (
         "pages/4_Evaluate.py", "Evaluate", ":material/analytics:", "Score a model on 10,000 digits"
     ),
     Page("pages/5_Models.py", "Models", ":material/inventory_2:", "The saved networks"),
+    Page(
+        "pages/6_My_handwriting.py",
+        "My handwriting",
+        ":material/person_edit:",
+        "Your corrected drawings: teach a network your handwriting",
+    ),
 )
 
 
@@ -141,7 +149,13 @@ def choose_model(label: str = "Model") -> ModelInfo | None:
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
 def _classifier(name: str, file: str) -> Classifier:
     # `file` changes when a model is saved again under the same name: a new cache entry.
-    return load_classifier(name, model_store())
+    classifier = load_classifier(name, model_store())
+    # After every script run Streamlit calls keras' clear_session and both run a full garbage
+    # collection, which walks TensorFlow's millions of objects: ~300 ms of CPU per run, the
+    # server's main cost. Frozen objects are skipped by the collector; the model and TensorFlow
+    # live as long as the server anyway.
+    gc.freeze()
+    return classifier
 
 
 def _or_message(load: Callable[[], T]) -> T | None:
@@ -187,3 +201,26 @@ def _evaluation(name: str, file: str) -> EvaluationResult:
 def cached_evaluation(info: ModelInfo) -> EvaluationResult | None:
     """The test-set evaluation, computed once per model; None (with a message) on failure."""
     return _or_message(lambda: _evaluation(info.name, info.file))
+
+
+@st.cache_resource(show_spinner=False)
+def _sample_store(path: str) -> SampleStore:
+    return SampleStore(path)  # opened, checked and migrated once per server
+
+
+def sample_store() -> SampleStore | None:
+    """The handwriting samples database, shared by every session; None (with a message) when
+    it can't be opened."""
+    return _or_message(lambda: _sample_store(str(samples_db_path())))
+
+
+def writer_name() -> str:
+    """An optional name saved with each corrected drawing, kept from page to page."""
+    name = st.text_input(
+        "Your name (optional)",
+        st.session_state.get("writer_name", ""),
+        max_chars=64,
+        help="Saved with your drawings, so a class can tell its handwritings apart.",
+    )
+    st.session_state["writer_name"] = name.strip()
+    return name.strip()

@@ -1,4 +1,5 @@
-"""Digit Studio's core: MNIST data, models, training, evaluation, model store and prediction.
+"""Digit Studio's core: MNIST data, models, training, evaluation, model store, prediction,
+reading whole numbers, and handwriting samples with fine-tuning on them.
 
 The public names below load their module on first use, so `import mnist_core` (and the CLI's
 `models` command) does not pay TensorFlow's start-up time.
@@ -16,6 +17,7 @@ _EXPORTS = {
     "DatasetError": "mnist_core.errors",
     "EmptyImageError": "mnist_core.errors",
     "EvaluationResult": "mnist_core.evaluate",
+    "FinetuneConfig": "mnist_core.config",
     "ImageError": "mnist_core.errors",
     "InvalidImageError": "mnist_core.errors",
     "InvalidModelNameError": "mnist_core.errors",
@@ -25,12 +27,17 @@ _EXPORTS = {
     "ModelNotFoundError": "mnist_core.errors",
     "ModelStore": "mnist_core.store",
     "ModelStoreError": "mnist_core.errors",
+    "NumberReading": "mnist_core.segment",
     "Prediction": "mnist_core.predict",
+    "SampleStore": "mnist_core.samples",
+    "SampleStoreError": "mnist_core.errors",
     "TrainingConfig": "mnist_core.config",
     "TrainingResult": "mnist_core.train",
     "build_model": "mnist_core.models",
+    "finetune": "mnist_core.finetune",
     "load_classifier": "mnist_core.predict",
     "load_mnist": "mnist_core.data",
+    "read_number": "mnist_core.segment",
     "to_mnist": "mnist_core.preprocess",
 }
 

@@ -1,4 +1,5 @@
-"""`mnist-core`: train, evaluate, predict and list models from a terminal."""
+"""`mnist-core`: train, evaluate, predict, list models, manage handwriting samples and
+fine-tune on them, from a terminal."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from mnist_core.config import LR_SCHEDULES, TrainingConfig
-from mnist_core.errors import MnistCoreError
+from mnist_core.config import LR_SCHEDULES, FinetuneConfig, TrainingConfig
+from mnist_core.errors import MnistCoreError, SampleStoreError
 from mnist_core.models import ARCHITECTURES
+from mnist_core.samples import SampleStore
 from mnist_core.store import ModelStore
 
 DEFAULTS = TrainingConfig()
+FINETUNE_DEFAULTS = FinetuneConfig()
 BAR_WIDTH = 24
 REDRAW_SECONDS = 0.2  # progress-bar refresh interval
 
@@ -80,6 +83,37 @@ def _parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser("models", help="list the models in the store")
     models.set_defaults(command=_models)
+
+    samples = commands.add_parser("samples", help="the handwriting samples people labelled")
+    samples.add_argument(
+        "--db", type=Path, help="samples database (default: $DIGIT_STUDIO_SAMPLES_DB or data/)"
+    )
+    samples.add_argument("--writer", help="only this writer's samples")
+    actions = samples.add_subparsers(required=True, metavar="ACTION")
+    actions.add_parser("list", help="counts per digit and per writer").set_defaults(
+        command=_samples_list
+    )
+    export = actions.add_parser("export", help="write the samples to a .npz (x, y)")
+    export.add_argument("file", type=Path)
+    export.set_defaults(command=_samples_export)
+    load = actions.add_parser("import", help="add the samples of a .npz (x, y)")
+    load.add_argument("file", type=Path)
+    load.set_defaults(command=_samples_import)
+
+    finetune = commands.add_parser(
+        "finetune", help="fine-tune a model on the handwriting samples, mixed with MNIST"
+    )
+    finetune.add_argument("--model", help="the model to start from (default: the default model)")
+    finetune.add_argument("--name", help="store the result under this name")
+    finetune.add_argument("--db", type=Path, help="samples database (default as for samples)")
+    finetune.add_argument("--writer", help="only this writer's samples")
+    finetune.add_argument("--epochs", type=int, default=FINETUNE_DEFAULTS.epochs)
+    finetune.add_argument("--learning-rate", type=float, default=FINETUNE_DEFAULTS.learning_rate)
+    finetune.add_argument("--seed", type=int, default=FINETUNE_DEFAULTS.seed)
+    finetune.add_argument(
+        "--mnist", type=Path, help="an mnist.npz or IDX folder (default: bundled)"
+    )
+    finetune.set_defaults(command=_finetune)
     return parser
 
 
@@ -249,6 +283,65 @@ def _models(args: argparse.Namespace) -> int:
             )
     for name, reason in store.broken_models().items():
         print(f"mnist-core: warning: {name}: {reason}", file=sys.stderr)
+    return 0
+
+
+def _samples_list(args: argparse.Namespace) -> int:
+    store = SampleStore(args.db)
+    counts = store.counts(args.writer)
+    print(f"{counts.sum()} samples in {store.path}")
+    print("digit  " + "  ".join(f"{digit:>4}" for digit in range(10)))
+    print("count  " + "  ".join(f"{count:>4}" for count in counts))
+    if args.writer is None:
+        for writer in store.writers():
+            print(f"{writer or '(no name)'}: {store.counts(writer).sum()}")
+    return 0
+
+
+def _samples_export(args: argparse.Namespace) -> int:
+    store = SampleStore(args.db)
+    data = store.export_npz(args.writer)
+    try:
+        args.file.write_bytes(data)
+    except OSError as error:
+        raise SampleStoreError(f"cannot write {args.file}: {error.strerror}") from error
+    print(f"wrote {store.counts(args.writer).sum()} samples to {args.file}")
+    return 0
+
+
+def _samples_import(args: argparse.Namespace) -> int:
+    try:
+        data = args.file.read_bytes()
+    except OSError as error:
+        raise SampleStoreError(f"cannot read {args.file}: {error.strerror}") from error
+    added = SampleStore(args.db).import_npz(data, writer=args.writer or "")
+    print(f"added {added} samples from {args.file}")
+    return 0
+
+
+def _finetune(args: argparse.Namespace) -> int:
+    from mnist_core.data import load_mnist
+    from mnist_core.finetune import finetune
+    from mnist_core.store import validate_name
+
+    config = FinetuneConfig(epochs=args.epochs, learning_rate=args.learning_rate, seed=args.seed)
+    store = ModelStore(args.models_dir)
+    model, base = store.load(args.model)
+    name = validate_name(args.name or f"{base.name}-mine-{datetime.now():%Y%m%d-%H%M%S}")
+    images, labels = SampleStore(args.db).arrays(args.writer)
+    stop = threading.Event()
+    previous_handler = signal.signal(signal.SIGINT, _stop_on_first_interrupt(stop))
+    try:
+        result = finetune(
+            model, base, images, labels, load_mnist(args.mnist), config, ProgressPrinter(), stop
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+    print(f"held-out samples ({result.personal_held_out}) and MNIST test, before -> after:")
+    print(f"  your handwriting {result.before.personal:.2%} -> {result.after.personal:.2%}")
+    print(f"  MNIST test       {result.before.mnist:.2%} -> {result.after.mnist:.2%}")
+    saved = store.save(name, model, result.model_info())
+    print(f"saved {saved.name} in {store.root}")
     return 0
 
 

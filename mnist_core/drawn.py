@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw
+from scipy import ndimage
+
+from mnist_core.data import Mnist
+from mnist_core.segment import NUMBER_CANVAS
 
 CANVAS = 280
 POLARITIES = ("light on dark", "dark on light", "ink in alpha")
@@ -154,8 +158,8 @@ def _painted(ink: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, str
 
 
 def _paint(ink: np.ndarray, polarity: str) -> np.ndarray:
-    """A (280, 280) ink map as an RGBA canvas in one of POLARITIES."""
-    rgba = np.zeros((CANVAS, CANVAS, 4), np.uint8)
+    """An ink map as an RGBA canvas in one of POLARITIES."""
+    rgba = np.zeros((*ink.shape, 4), np.uint8)
     if polarity == "light on dark":
         rgba[..., :3] = ink[..., None]
         rgba[..., 3] = 255
@@ -166,3 +170,64 @@ def _paint(ink: np.ndarray, polarity: str) -> np.ndarray:
         rgba[..., :3] = 255
         rgba[..., 3] = ink
     return rgba
+
+
+@dataclass(frozen=True)
+class WrittenNumber:
+    image: np.ndarray  # (280, 720, 4) uint8 RGBA, as the number canvas sends it
+    text: str
+    touching: bool  # two neighbours' strokes overlap
+    broken: bool  # one digit is in two pieces that don't touch
+
+
+def written_number(digits: list[np.ndarray], text: str, rng: np.random.Generator) -> WrittenNumber:
+    """`text`'s MNIST digits (28x28 uint8) side by side on the number canvas at a random size,
+    height and spacing; in some numbers two neighbours touch, in some one digit is cut across
+    into two pieces that don't touch."""
+    height_px, width_px = NUMBER_CANVAS
+    size = rng.uniform(120, 220)
+    gaps = rng.uniform(0.08, 0.35, len(digits) - 1) * size
+    touching = len(digits) > 1 and rng.random() < 0.3
+    if touching:
+        gaps[rng.integers(len(gaps))] = -rng.uniform(0.02, 0.06) * size
+    widths = [_ink_crop(digit).shape[1] * size / _ink_crop(digit).shape[0] for digit in digits]
+    fit = min(1.0, (width_px - 40) / (sum(widths) + gaps.sum()))
+    scaled = [_scaled(_ink_crop(digit), size * fit) for digit in digits]
+    broken = rng.random() < 0.3
+    if broken:  # erase a band across one digit: its two parts lie above one another
+        victim = int(rng.integers(len(scaled)))
+        band = int(scaled[victim].shape[0] * rng.uniform(0.3, 0.6))
+        scaled[victim][band : band + max(4, scaled[victim].shape[0] // 25)] = 0
+        broken = ndimage.label(scaled[victim] > 60, structure=np.ones((3, 3)))[1] >= 2
+    ink = np.zeros(NUMBER_CANVAS, np.uint8)
+    room = width_px - 20 - (sum(d.shape[1] for d in scaled) + gaps.sum() * fit)
+    x = rng.uniform(20, max(20, room))
+    for index, digit in enumerate(scaled):
+        top = int(rng.uniform(10, height_px - 10 - digit.shape[0]))
+        left = max(0, round(x))
+        region = ink[top : top + digit.shape[0], left : left + digit.shape[1]]
+        np.maximum(region, digit[: region.shape[0], : region.shape[1]], out=region)
+        x += digit.shape[1] + (gaps[index] * fit if index < len(gaps) else 0)
+    return WrittenNumber(_paint(ink, "ink in alpha"), text, touching, bool(broken))
+
+
+def _ink_crop(digit: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(digit.max(axis=1) > 40)
+    cols = np.flatnonzero(digit.max(axis=0) > 40)
+    return digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _scaled(crop: np.ndarray, height: float) -> np.ndarray:
+    width = max(1, round(crop.shape[1] * height / crop.shape[0]))
+    return np.asarray(Image.fromarray(crop).resize((width, round(height)), Image.BILINEAR)).copy()
+
+
+def written_numbers(mnist: Mnist, count: int = 500, seed: int = 2026) -> list[WrittenNumber]:
+    """`count` numbers of 2 to 5 digits from MNIST's test set; the same seed gives the same set."""
+    rng = np.random.default_rng(seed)
+    numbers = []
+    for _ in range(count):
+        picks = rng.integers(len(mnist.y_test), size=int(rng.integers(2, 6)))
+        text = "".join(str(int(mnist.y_test[i])) for i in picks)
+        numbers.append(written_number([mnist.x_test[i] for i in picks], text, rng))
+    return numbers

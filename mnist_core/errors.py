@@ -44,3 +44,7 @@ class ModelNotFoundError(ModelStoreError, KeyError):
 
 class ModelLoadError(ModelStoreError):
     """A stored model file is corrupt, foreign or not an MNIST classifier."""
+
+
+class SampleStoreError(MnistCoreError):
+    """The handwriting samples database or an imported samples file is unusable."""

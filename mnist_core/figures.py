@@ -6,9 +6,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image, ImageDraw, ImageFont
 from plotly.subplots import make_subplots
 
 from mnist_core.evaluate import EvaluationResult
+from mnist_core.segment import NumberReading
 from mnist_core.train import BatchEnded, EpochEnded
 
 DIGITS = [str(digit) for digit in range(10)]
@@ -16,6 +18,8 @@ ACCENT = "#ff4b4b"  # Streamlit's primary red: the winning class
 MUTED = "#8c9bb0"
 TRAIN_COLOUR = "#1f77b4"
 VALIDATION_COLOUR = "#ff7f0e"
+SURE_COLOUR = (33, 195, 84)  # a digit read with confidence
+UNSURE_COLOUR = (255, 170, 0)  # a digit the model is unsure of
 SMOOTHING = 0.9  # exponential moving average weight for per-batch curves
 FONT = {"size": 16}  # readable from the back of a classroom
 
@@ -220,3 +224,41 @@ def _enlarge(image: np.ndarray, size: int) -> np.ndarray:
     """Nearest-neighbour enlargement to about `size` pixels on the longer side."""
     scale = max(1, size // max(image.shape[:2]))
     return image.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+def number_boxes(drawing: np.ndarray, reading: NumberReading) -> np.ndarray:
+    """The RGBA drawing, ink white on black, with each digit's box and label: green when the model
+    is sure, amber with a "?" when not."""
+    rgba = np.asarray(drawing, np.float32)
+    ink = rgba[..., :3].mean(axis=2) * rgba[..., 3] / 255  # composited over black
+    if np.median(ink) > 127:  # dark ink on light paper: show it like the canvas does
+        ink = 255 - ink
+    picture = Image.fromarray(np.asarray(ink, np.uint8)).convert("RGB")
+    pencil = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=max(16, picture.height // 9))
+    for digit in reading.digits:
+        box = digit.box
+        colour = UNSURE_COLOUR if digit.unsure else SURE_COLOUR
+        pencil.rectangle(
+            (box.left, box.top, box.right - 1, box.bottom - 1), outline=colour, width=3
+        )
+        label = f"{digit.prediction.label}{'?' if digit.unsure else ''}"
+        pencil.text((box.left + 4, max(0, box.top - font.size - 4)), label, fill=colour, font=font)
+    return np.asarray(picture)
+
+
+def sample_counts(counts: np.ndarray, height: int = 260) -> go.Figure:
+    """How many labelled drawings of each digit: where more would help."""
+    figure = go.Figure(
+        go.Bar(
+            x=DIGITS,
+            y=np.asarray(counts),
+            marker_color=TRAIN_COLOUR,
+            text=[str(count) for count in counts],
+            textposition="outside",
+            hovertemplate="digit %{x}: %{y} drawings<extra></extra>",
+        )
+    )
+    figure.update_xaxes(type="category", fixedrange=True, title_text="digit")
+    figure.update_yaxes(fixedrange=True, rangemode="tozero", tickformat="d")
+    return _layout(figure, height)

@@ -28,6 +28,7 @@ from mnist_core.config import TrainingConfig
 from mnist_core.data import Mnist
 from mnist_core.errors import MnistCoreError
 from mnist_core.explain import FirstLayerAtEpoch
+from mnist_core.finetune import FinetuneTask, Scores
 from mnist_core.store import ModelInfo
 from mnist_core.train import (
     BatchEnded,
@@ -62,6 +63,8 @@ class Tested:
     info: ModelInfo
     stopped_by_request: bool
     stopped_early: bool
+    before: Scores | None = None  # a fine-tuning's accuracies before and after
+    after: Scores | None = None
 
 
 @dataclass(frozen=True)
@@ -88,29 +91,36 @@ class JobSnapshot:
 
 
 def _train_in_child(
-    config: TrainingConfig,
+    task: TrainingConfig | FinetuneTask,
     mnist: Mnist | None,
     events: multiprocessing.Queue,
     stop: threading.Event,
     folder: str,
 ) -> None:
-    """The child process: train, report every event, save the model, measure test accuracy."""
+    """The child process: train or fine-tune, report every event, save the model, measure it."""
     os.nice(CHILD_NICENESS)
     try:
         from mnist_core.data import load_mnist
         from mnist_core.evaluate import evaluate
         from mnist_core.explain import FirstLayerProgress
+        from mnist_core.finetune import finetune
         from mnist_core.predict import Classifier
+        from mnist_core.store import ModelStore
         from mnist_core.train import train
 
         mnist = mnist or load_mnist()
-        result = train(
-            config,
-            mnist,
-            on_progress=events.put,
-            stop=stop,
-            callbacks=[FirstLayerProgress(events.put)],
-        )
+        callbacks = [FirstLayerProgress(events.put)]
+        if isinstance(task, FinetuneTask):
+            model, base = ModelStore(task.models_dir).load(task.base_name)
+            tuned = finetune(
+                model, base, task.images, task.labels, mnist, task.config,
+                on_progress=events.put, stop=stop, callbacks=callbacks,
+            )  # fmt: skip
+            model.save(Path(folder) / MODEL_FILE)
+            stopped = tuned.training.stopped_by_request
+            events.put(Tested(tuned.model_info(), stopped, False, tuned.before, tuned.after))
+            return
+        result = train(task, mnist, on_progress=events.put, stop=stop, callbacks=callbacks)
         result.model.save(Path(folder) / MODEL_FILE)
         evaluation = evaluate(Classifier(result.model), mnist)
         info = result.model_info(evaluation.accuracy, evaluation.loss)
@@ -132,7 +142,7 @@ class TrainingJob:
 
     def __init__(
         self,
-        config: TrainingConfig,
+        config: TrainingConfig | FinetuneTask,
         owner: str,
         mnist: Mnist | None = None,
         owner_present: Callable[[], bool] = _always_present,
@@ -235,6 +245,13 @@ class TrainingJob:
             return self._state in (JobState.FINISHED, JobState.FAILED)
 
     @property
+    def suggested_name(self) -> str:
+        """A store name for the result: what it is and when it was started."""
+        if isinstance(self.config, FinetuneTask):
+            return f"{self.config.base_name}-mine-{int(self.created)}"
+        return f"{self.config.architecture}-{int(self.created)}"
+
+    @property
     def model_file(self) -> Path:
         """The trained `.keras` file, once the job is finished."""
         return self.folder / MODEL_FILE
@@ -269,13 +286,14 @@ _running: TrainingJob | None = None
 
 
 def start_training(
-    config: TrainingConfig,
+    config: TrainingConfig | FinetuneTask,
     owner: str,
     mnist: Mnist | None = None,
     owner_present: Callable[[], bool] = _always_present,
     abandon_after: float = ABANDON_SECONDS,
 ) -> TrainingJob:
-    """Start a job for `owner`; ServerBusyError while any other job is training."""
+    """Start a training or fine-tuning job for `owner`; ServerBusyError while any other job is
+    training."""
     global _running
     with _slot_lock:
         if _running is not None:

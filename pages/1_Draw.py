@@ -9,19 +9,24 @@ from digit_studio.ui import (
     cached_inspector,
     caption_line,
     choose_model,
+    sample_store,
     setup_page,
     show_first_layer,
+    writer_name,
 )
-from mnist_core.errors import ImageError
+from mnist_core.errors import EmptyImageError, ImageError, MnistCoreError
 from mnist_core.explain import first_layer
 from mnist_core.figures import (
     feature_grid,
+    number_boxes,
     pixelated,
     probability_bars,
     saliency_overlay,
     unit_strip,
 )
 from mnist_core.predict import Prediction
+from mnist_core.samples import drawing_png
+from mnist_core.segment import NUMBER_CANVAS, read_number
 from mnist_core.store import ModelInfo
 
 CANVAS_SIZE = 280  # ten times MNIST's 28 pixels
@@ -36,53 +41,160 @@ def clear_canvas() -> None:
 
 
 st.title("Draw a digit")
+mode = st.radio("What to draw", ["One digit", "A whole number"], horizontal=True, key="draw_mode")
 st.caption(
     "Draw one digit from 0 to 9 with the mouse, a finger or a pen. "
     "The network answers each time you lift the pen."
+    if mode == "One digit"
+    else "Write a number, such as 2026, digits side by side. Each digit is found, boxed and read."
 )
 
-drawing, answer = st.columns([1, 1.4], gap="large")
-with drawing:
-    pen_width = st.slider("Pen width", min_value=6, max_value=45, value=22, key="pen_width")
-    canvas = st_canvas(
-        stroke_width=pen_width,
+
+def drawing_canvas(width: int, key: str):
+    """The canvas, white ink on black like MNIST; `key` changes when it is cleared."""
+    return st_canvas(
+        stroke_width=st.session_state.get("pen_width", 22),
         stroke_color="#FFFFFF",
         background_color="#000000",
-        width=CANVAS_SIZE,
+        width=width,
         height=CANVAS_SIZE,
         drawing_mode="freedraw",
         update_streamlit=True,
         return_image_data=True,
-        key=f"canvas-{st.session_state.canvas_generation}",
+        key=f"{key}-{st.session_state.canvas_generation}",
     )
-    st.button("Clear the canvas", icon=":material/delete:", on_click=clear_canvas)
 
-with answer:
-    info = choose_model()
+
+def save_drawing(label: int) -> None:
+    """Store the last drawing with the digit the user says it is, then clear the canvas."""
+    store = sample_store()
+    drawn = st.session_state.get("last_drawing")
+    if store is None or drawn is None:
+        return
+    try:
+        store.add(
+            drawn["image"],
+            label,
+            predicted=drawn["predicted"],
+            model=drawn["model"],
+            writer=st.session_state.get("writer_name", ""),
+            drawing_png=drawing_png(drawn["drawing"]),
+        )
+    except MnistCoreError as error:
+        st.session_state["save_error"] = str(error)
+        return
+    said = drawn["predicted"]
+    st.toast(
+        f"Saved as a {label}" + ("." if label == said else f" (the network said {said})."),
+        icon=":material/check_circle:",
+    )
+    clear_canvas()
+
+
+def save_picked(key: str) -> None:
+    if st.session_state.get(key) is not None:
+        save_drawing(int(st.session_state[key]))
+
+
+def teach(prediction: Prediction, drawing, model: str) -> None:
+    """Confirm or correct the answer: each one is saved for the My handwriting page."""
+    st.session_state["last_drawing"] = {
+        "image": prediction.image,
+        "predicted": prediction.label,
+        "model": model,
+        "drawing": drawing,  # encoded only if saved
+    }
+    if "save_error" in st.session_state:
+        st.error(st.session_state.pop("save_error"))
+    with st.container(key="teach", border=True):
+        st.markdown("**Was it right?** Each answer helps teach a network your handwriting.")
+        yes, fix = st.columns([1, 2], vertical_alignment="bottom")
+        yes.button(
+            f"Yes, it's a {prediction.label}",
+            icon=":material/check:",
+            on_click=save_drawing,
+            args=(prediction.label,),
+        )
+        key = f"fix-{st.session_state.canvas_generation}"
+        fix.pills("No, I drew a…", list(range(10)), key=key, on_change=save_picked, args=(key,))
+
+
+def one_digit() -> tuple[ModelInfo | None, Prediction | None]:
+    drawing, answer = st.columns([1, 1.4], gap="large")
+    with drawing:
+        st.slider("Pen width", min_value=6, max_value=45, value=22, key="pen_width")
+        canvas = drawing_canvas(CANVAS_SIZE, "canvas")
+        st.button("Clear the canvas", icon=":material/delete:", on_click=clear_canvas)
+        writer_name()
+    with answer:
+        info = choose_model()
+        classifier = cached_classifier(info) if info else None
+        prediction = None
+        if classifier is not None:
+            try:
+                prediction = classifier.classify_drawing(canvas.image_data)
+            except ImageError as error:
+                st.error(str(error))
+
+        digit, seen = st.columns(2)
+        with digit, st.container(key="prediction"):
+            if prediction is None:
+                big_digit("draw a digit", muted=True)
+                caption_line("&nbsp;")
+            else:
+                big_digit(str(prediction.label))
+                caption_line(f"{prediction.confidence:.1%} sure")
+        with seen:
+            image = pixelated(prediction.image if prediction else None, size=196)
+            st.image(image, caption="What the network sees: 28 × 28 pixels")
+        st.plotly_chart(
+            probability_bars(prediction.probabilities if prediction else None),
+            key="probabilities",
+            config={"displayModeBar": False},
+        )
+        if prediction is not None and info is not None and sample_store() is not None:
+            teach(prediction, canvas.image_data, info.name)
+    return info, prediction
+
+
+def whole_number() -> None:
+    st.slider("Pen width", min_value=6, max_value=45, value=22, key="pen_width")
+    canvas = drawing_canvas(NUMBER_CANVAS[1], "number")
+    clear, chooser = st.columns([1, 2], vertical_alignment="bottom")
+    clear.button("Clear the canvas", icon=":material/delete:", on_click=clear_canvas)
+    with chooser:
+        info = choose_model()
     classifier = cached_classifier(info) if info else None
-    prediction = None
-    if classifier is not None:
-        try:
-            prediction = classifier.classify_drawing(canvas.image_data)
-        except ImageError as error:
-            st.error(str(error))
-
-    digit, seen = st.columns(2)
-    with digit, st.container(key="prediction"):
-        if prediction is None:
-            big_digit("draw a digit", muted=True)
-            caption_line("&nbsp;")
-        else:
-            big_digit(str(prediction.label))
-            caption_line(f"{prediction.confidence:.1%} sure")
-    with seen:
-        image = pixelated(prediction.image if prediction else None, size=196)
-        st.image(image, caption="What the network sees: 28 × 28 pixels")
-    st.plotly_chart(
-        probability_bars(prediction.probabilities if prediction else None),
-        key="probabilities",
-        config={"displayModeBar": False},
-    )
+    if classifier is None or canvas.image_data is None:
+        return
+    try:
+        reading = read_number(classifier, canvas.image_data)
+    except EmptyImageError:
+        big_digit("write a number", muted=True)
+        return
+    except ImageError as error:
+        st.error(str(error))
+        return
+    with st.container(key="number"):
+        big_digit(reading.text)
+        caption_line(
+            "Amber boxes with a ? are digits the network is unsure of."
+            if reading.unsure
+            else "The network is sure of every digit."
+        )
+    st.image(number_boxes(canvas.image_data, reading), caption="The digits found, left to right")
+    columns = st.columns(len(reading.digits))
+    for index, (column, digit) in enumerate(zip(columns, reading.digits, strict=True)):
+        with column:
+            prediction = digit.prediction
+            mark = " ?" if digit.unsure else ""
+            st.markdown(f"**{prediction.label}{mark}** · {prediction.confidence:.0%} sure")
+            st.image(pixelated(prediction.image, size=112))
+            st.plotly_chart(
+                probability_bars(prediction.probabilities, height=180),
+                config={"displayModeBar": False},
+                key=f"digit-{index}",
+            )
 
 
 def inside_the_network(info: ModelInfo, prediction: Prediction) -> None:
@@ -123,11 +235,15 @@ def inside_the_network(info: ModelInfo, prediction: Prediction) -> None:
             st.plotly_chart(unit_strip(layer.values), config={"displayModeBar": False})
 
 
-with st.expander(
-    "Inside the network", icon=":material/neurology:", key="inside", on_change="rerun"
-) as inside:
-    if inside.open:
-        if info is None or prediction is None:
-            st.caption("Draw a digit to look inside the network.")
-        else:
-            inside_the_network(info, prediction)
+if mode == "One digit":
+    info, prediction = one_digit()
+    with st.expander(
+        "Inside the network", icon=":material/neurology:", key="inside", on_change="rerun"
+    ) as inside:
+        if inside.open:
+            if info is None or prediction is None:
+                st.caption("Draw a digit to look inside the network.")
+            else:
+                inside_the_network(info, prediction)
+else:
+    whole_number()

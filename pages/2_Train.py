@@ -2,19 +2,25 @@
 
 import streamlit as st
 
-from digit_studio.ui import model_store, session_id, setup_page, show_first_layer, tab_open
+from digit_studio.training_view import job_view, start_and_stop
+from digit_studio.ui import setup_page
 from mnist_core.config import (
+    BATCH_SIZES,
+    EPOCHS_RANGE,
+    LEARNING_RATES,
     LR_SCHEDULES,
+    PATIENCE_RANGE,
     PRESETS,
+    SEED_RANGE,
+    TRAIN_SIZE_RANGE,
+    VALIDATION_SIZE_RANGE,
     TrainingConfig,
     config_from_query,
     config_to_query,
 )
 from mnist_core.errors import MnistCoreError
-from mnist_core.figures import training_curves
-from mnist_core.jobs import JobState, TrainingJob, busy_for, start_training
+from mnist_core.jobs import TrainingJob
 from mnist_core.models import ARCHITECTURES, parameter_count
-from mnist_core.train import clock
 
 setup_page("Train")
 st.title("Train a network")
@@ -71,20 +77,28 @@ def settings_form(start: TrainingConfig, disabled: bool) -> TrainingConfig | Non
         )
     else:
         train_size = st.number_input(
-            "Training images", 100, 59_000, start.train_size or 50_000, step=1000, disabled=disabled
+            "Training images",
+            *TRAIN_SIZE_RANGE,
+            start.train_size or 50_000,
+            step=1000,
+            disabled=disabled,
         )
         validation_size = st.number_input(
-            "Validation images", 0, 20_000, start.validation_size, step=1000, disabled=disabled
+            "Validation images",
+            *VALIDATION_SIZE_RANGE,
+            start.validation_size,
+            step=1000,
+            disabled=disabled,
         )
         default_epochs = start.epochs
     with st.expander("More settings"):
-        epochs = st.slider("Epochs", 1, 30, default_epochs, disabled=disabled)
+        epochs = st.slider("Epochs", *EPOCHS_RANGE, default_epochs, disabled=disabled)
         batch_size = st.select_slider(
-            "Batch size", [16, 32, 64, 128, 256, 512], start.batch_size, disabled=disabled
+            "Batch size", BATCH_SIZES, start.batch_size, disabled=disabled
         )
         learning_rate = st.select_slider(
             "Learning rate",
-            [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
+            LEARNING_RATES,
             start.learning_rate,
             format_func=lambda rate: f"{rate:g}",
             disabled=disabled,
@@ -108,12 +122,11 @@ def settings_form(start: TrainingConfig, disabled: bool) -> TrainingConfig | Non
         )
         patience = st.number_input(
             "Patience (epochs)",
-            1,
-            10,
+            *PATIENCE_RANGE,
             start.early_stopping_patience or 3,
             disabled=disabled or not early_stopping,
         )
-        seed = st.number_input("Random seed", 0, 2**31 - 1, start.seed, disabled=disabled)
+        seed = st.number_input("Random seed", *SEED_RANGE, start.seed, disabled=disabled)
     try:
         return TrainingConfig(
             architecture=architecture,
@@ -132,124 +145,19 @@ def settings_form(start: TrainingConfig, disabled: bool) -> TrainingConfig | Non
         return None
 
 
-def show_progress(job: TrainingJob) -> None:
-    """Progress bar, status line and charts, from one snapshot of the job."""
-    snapshot = job.snapshot()
-    latest = snapshot.latest
-    if latest is None:
-        st.progress(0.0, text="Starting: loading TensorFlow, MNIST and the network…")
-    else:
-        st.progress(
-            min(latest.fraction_done, 1.0),
-            text=(
-                f"Epoch {latest.epoch}/{latest.epochs} · step {latest.step}/{latest.steps} · "
-                f"{latest.images_per_second:,.0f} images/s · "
-                f"{clock(latest.elapsed)} elapsed · about {clock(latest.eta)} to go"
-            ),
-        )
-    if snapshot.state is JobState.TESTING:
-        st.info("Trained. Measuring accuracy on the 10,000 test digits…")
-    elif snapshot.stop_requested and snapshot.state is JobState.RUNNING:
-        st.info("Stopping after this batch…")
-    charts, weights = st.columns([3, 1])
-    charts.plotly_chart(
-        training_curves(snapshot.batches, snapshot.epochs),
-        key="training_curves",
-        config={"displayModeBar": False},
-    )
-    if snapshot.first_layer is not None:
-        with weights:
-            epoch = snapshot.first_layer.epoch
-            when = "as initialized, at random" if epoch == 0 else f"after epoch {epoch}"
-            show_first_layer(snapshot.first_layer.view, f"First layer, {when}")
-
-
-@st.fragment(run_every=0.5)
-def live_progress(job: TrainingJob) -> None:
-    """Redraws twice a second without rerunning the page; reruns it once training ends."""
-    show_progress(job)
-    if job.done:
-        st.rerun(scope="app")
-
-
-def save_form(job: TrainingJob) -> None:
-    outcome = job.outcome
-    if outcome is None:
-        return
-    info = outcome.info
-    how = (
-        "stopped on request"
-        if outcome.stopped_by_request
-        else "stopped early"
-        if outcome.stopped_early
-        else "finished"
-    )
-    st.success(
-        f"Training {how} after {info.epochs_run} epochs in {clock(info.training_seconds)}: "
-        f"**{info.test_accuracy:.2%}** of the 10,000 test digits recognized."
-    )
-    saved = st.session_state.get("saved_as")
-    if saved:
-        st.info(f"Saved as **{saved}**: it is in every model chooser now.")
-        return
-    with st.form("save"):
-        default_name = f"{info.architecture}-{int(job.created)}"
-        name = st.text_input("Name", default_name, help="Letters, digits, - and _")
-        make_default = st.checkbox("Make it the default model")
-        if st.form_submit_button("Save", icon=":material/save:"):
-            store = model_store()
-            try:
-                saved_info = store.save(name, job.model_file, info)
-                if make_default:
-                    store.set_default(saved_info.name)
-            except MnistCoreError as error:
-                st.error(str(error))
-            else:
-                st.session_state["saved_as"] = saved_info.name
-                st.rerun()
-
-
 job: TrainingJob | None = st.session_state.get("training_job")
 running = job is not None and not job.done
-someone_else = busy_for(session_id())
 
 settings, progress = st.columns([1, 2], gap="large")
 with settings:
     config = settings_form(job.config if job else initial_config(), disabled=running)
     if config is not None and not running:
         st.query_params.from_dict(config_to_query(config))
-    if someone_else and not running:
-        st.warning("The server is busy training a model for someone else. Try again in a while.")
-    start_column, stop_column = st.columns(2)
-    start = start_column.button(
-        "Start",
-        type="primary",
-        icon=":material/play_arrow:",
-        disabled=running or someone_else or config is None,
-        width="stretch",
-    )
-    if stop_column.button("Stop", icon=":material/stop:", disabled=not running, width="stretch"):
-        job.stop()
-    if start and config is not None:
-        try:
-            if job is not None:
-                job.discard()
-            st.session_state["training_job"] = start_training(
-                config, owner=session_id(), owner_present=tab_open()
-            )
-            st.session_state.pop("saved_as", None)
-            st.rerun()
-        except MnistCoreError as error:
-            st.error(str(error))
+    start_and_stop("training_job", "Start", None if config is None else lambda: config)
 
 with progress:
-    if job is None:
-        st.info("Press **Start** to train. The charts fill in as the network learns.")
-    elif running:
-        live_progress(job)
-    else:
-        snapshot = job.snapshot()
-        if snapshot.state is JobState.FAILED:
-            st.error(f"Training failed: {snapshot.error}")
-        show_progress(job)
-        save_form(job)
+    job_view(
+        "training_job",
+        "Press **Start** to train. The charts fill in as the network learns.",
+        "Training",
+    )

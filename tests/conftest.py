@@ -14,6 +14,7 @@ from PIL import Image
 
 from mnist_core.config import TrainingConfig
 from mnist_core.data import Mnist, load_mnist
+from mnist_core.samples import SAMPLES_DB_VARIABLE, SampleStore
 from mnist_core.store import ModelStore
 from mnist_core.train import train
 
@@ -67,3 +68,11 @@ def png_bytes(image: np.ndarray, mode: str | None = None, format: str = "PNG") -
 
 
 __all__ = ["keras", "png_bytes"]
+
+
+@pytest.fixture
+def samples(tmp_path, monkeypatch) -> SampleStore:
+    """An empty handwriting database in a temporary folder, also what the app opens."""
+    path = tmp_path / "samples.sqlite3"
+    monkeypatch.setenv(SAMPLES_DB_VARIABLE, str(path))
+    return SampleStore(path)

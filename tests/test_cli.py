@@ -124,3 +124,43 @@ def test_module_entry_point_runs(store, stored_model):
         check=False,
     )
     assert result.returncode == 0 and stored_model in result.stdout
+
+
+def test_samples_export_import_and_list(samples, tmp_path, mnist, capsys):
+    samples.add_many(mnist.x_test[:12], mnist.y_test[:12], writer="ada")
+    exported = tmp_path / "ada.npz"
+    assert main(["samples", "--writer", "ada", "export", str(exported)]) == 0
+    other = tmp_path / "other.sqlite3"
+    assert main(["samples", "--db", str(other), "--writer", "bob", "import", str(exported)]) == 0
+    assert "added 12 samples" in capsys.readouterr().out
+    assert main(["samples", "--db", str(other), "list"]) == 0
+    output = capsys.readouterr().out
+    assert "12 samples" in output and "bob: 12" in output
+    expected = " ".join(f"{count:>4}" for count in np.bincount(mnist.y_test[:12], minlength=10))
+    assert expected.split() == output.splitlines()[2].split()[1:]
+
+
+def test_samples_import_of_a_bad_file_is_one_line(samples, tmp_path, capsys):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    assert main(["samples", "import", str(bad)]) == 1
+    assert capsys.readouterr().err.startswith("mnist-core: error: not a samples .npz")
+    assert samples.counts().sum() == 0
+
+
+def test_finetune_saves_a_new_model_and_reports_before_and_after(
+    store, stored_model, samples, mnist, capsys
+):
+    samples.add_many(mnist.x_train[-40:], mnist.y_train[-40:])
+    assert main(["finetune", "--name", "mine", "--epochs", "2"]) == 0
+    output = capsys.readouterr().out
+    assert "your handwriting" in output and "MNIST test" in output and "saved mine" in output
+    info = store.info("mine")
+    assert info.hyperparameters["fine_tuned_from"] == stored_model and info.epochs_run == 2
+
+
+def test_finetune_with_too_few_samples_is_refused(store, stored_model, samples, mnist, capsys):
+    samples.add_many(mnist.x_train[:5], mnist.y_train[:5])
+    assert main(["finetune"]) == 1
+    assert "at least 20" in capsys.readouterr().err
+    assert [info.name for info in store.list_models()] == [stored_model]

@@ -138,7 +138,7 @@ def test_train_page_trains_shows_charts_and_saves(store, monkeypatch):
     assert "test digits recognized" in at.success[0].value
     at.text_input[0].set_value("trained-here")
     at.checkbox[0].check()
-    at.button(key="FormSubmitter:save-Save").click().run()
+    at.button(key="FormSubmitter:save-training_job-saved-as-Save").click().run()
     assert store.default_name() == "trained-here"
     assert any("trained-here" in info.value for info in at.info)
 
@@ -175,10 +175,12 @@ def test_train_page_reads_its_settings_from_the_link(store):
     assert at.selectbox[0].value == "perceptron"
     assert at.radio[0].value == "quick"
     assert at.slider[0].value == 2
-    bad = page("pages/2_Train.py")
-    bad.query_params["epochs"] = "lots"
-    bad.run()
-    assert "not a valid value" in bad.warning[0].value
+    for query, message in [("lots", "not a valid value"), ("100", "not between 1 and 30")]:
+        bad = page("pages/2_Train.py")
+        bad.query_params["epochs"] = query
+        bad.run()
+        assert not bad.exception
+        assert message in bad.warning[0].value
 
 
 def test_draw_page_opens_the_inside_of_the_network(store, stored_model, mnist):
@@ -190,7 +192,80 @@ def test_draw_page_opens_the_inside_of_the_network(store, stored_model, mnist):
     at.run()
     assert not at.exception
     assert len(at.get("image")) == 3  # the seen digit, the saliency, the first-layer weights
-    control = at.get("button_group")[0]
+    control = next(group for group in at.get("button_group") if group.key is None)
     assert control.value == int(shown_digit(at))
     control.set_value(3).run()
     assert not at.exception
+
+
+def test_draw_page_saves_confirmed_and_corrected_drawings(store, stored_model, samples, mnist):
+    at = page("pages/1_Draw.py").run()
+    at.text_input[0].set_value("ada")
+    at.session_state["canvas-0"] = canvas_value(mnist_on_canvas(mnist.x_test[0]))
+    at.run()
+    said = int(shown_digit(at))
+    next(b for b in at.button if b.label == f"Yes, it's a {said}").click().run()
+    assert not at.exception
+    assert at.session_state["canvas_generation"] == 1  # a fresh canvas for the next digit
+    (sample,) = samples.samples()
+    assert (sample.label, sample.predicted, sample.model, sample.writer) == (
+        said, said, stored_model, "ada",
+    )  # fmt: skip
+    assert sample.image.max() > 200 and sample.drawing_png.startswith(b"\x89PNG")
+
+    at.session_state["canvas-1"] = canvas_value(mnist_on_canvas(mnist.x_test[1]))
+    at.run()
+    said = int(shown_digit(at))
+    other = (said + 1) % 10
+    at.pills(key="fix-1").set_value(other).run()
+    assert not at.exception
+    assert [(s.label, s.predicted) for s in samples.samples()][1] == (other, said)
+    assert at.session_state["canvas_generation"] == 2
+
+
+def test_draw_page_reads_a_whole_number(store, stored_model, mnist):
+    import numpy as np
+
+    from mnist_core.drawn import written_number
+
+    at = page("pages/1_Draw.py").run()
+    at.radio(key="draw_mode").set_value("A whole number").run()
+    digits = [mnist.x_test[i] for i in (1, 2, 0)]  # 2, 1, 7
+    number = written_number(digits, "217", np.random.default_rng(3))
+    at.session_state["number-0"] = canvas_value(number.image)
+    at.run()
+    assert not at.exception
+    text = " ".join(str(m.value) for m in at.markdown)
+    found = re.search(r"class=\"big-digit\" style=\"[^\"]*\">(\d+)<", text)
+    assert found is not None and len(found.group(1)) == 3
+    assert len(at.get("plotly_chart")) == 3  # one probability chart per digit
+    assert len(at.get("image")) == 4  # the boxes, and what each digit looks like to the model
+
+
+def test_my_handwriting_page_shows_deletes_and_fine_tunes(store, stored_model, samples, mnist):
+    at = page("pages/6_My_handwriting.py").run()
+    assert not at.exception
+    assert "No drawings yet" in at.info[0].value
+    samples.add_many(mnist.x_test[:30], mnist.y_test[:30], writer="ada")
+    at.run()
+    assert not at.exception
+    assert "30 drawings" in at.subheader[0].value
+    newest = samples.samples()[-1]
+    at.button(key=f"delete-{newest.id}").click().run()
+    assert samples.counts().sum() == 29
+
+    at.selectbox[0].set_value("ada").run()
+    next(b for b in at.button if b.label == "Fine-tune").click().run()
+    assert not at.exception
+    job = at.session_state["finetune_job"]
+    job.join(timeout=180)
+    at.run()
+    assert not at.exception, at.exception
+    assert "test digits recognized" in at.success[0].value
+    table = at.table[0].value
+    assert list(table["accuracy on"]) == ["your held-out drawings", "MNIST's 10,000 test digits"]
+    next(t for t in at.text_input if t.label == "Name").set_value("quick-mine")
+    at.button(key="FormSubmitter:save-finetune_job-saved-as-Save").click().run()
+    info = store.info("quick-mine")
+    assert info.hyperparameters["fine_tuned_from"] == stored_model
+    assert info.hyperparameters["personal_samples"] == 29

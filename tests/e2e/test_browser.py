@@ -106,9 +106,9 @@ def test_closing_the_tab_ends_its_training(browser, app_url):
     before = leftovers()
     trainer = browser.new_context()
     page = trainer.new_page()
-    page.goto(f"{app_url}/Train?arch=mlp&epochs=200&train=10000&val=1000&patience=none")
+    page.goto(f"{app_url}/Train?arch=cnn&epochs=30&train=59000&val=1000&patience=none")
     page.get_by_role("button", name="Start").click()
-    expect(page.get_by_text(re.compile(r"Epoch \d+/200 · step"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Epoch \d+/30 · step"))).to_be_visible()
     assert len(leftovers() - before) == 1
     trainer.close()
 
@@ -128,3 +128,44 @@ def test_closing_the_tab_ends_its_training(browser, app_url):
     expect(busy).to_have_count(0)
     assert leftovers() == before
     classmate.close()
+
+
+def test_a_corrected_drawing_shows_in_the_gallery(page, app_url, artifacts):
+    page.goto(f"{app_url}/Draw")
+    canvas = empty_canvas(page)
+    draw_with_mouse(page, canvas.bounding_box(), DIGIT_STROKES["7"])
+    expect(page.locator(f"{PREDICTION} .big-digit")).to_have_text("7")
+    wait_until_idle(page)
+    name = page.get_by_role("textbox", name="Your name (optional)")
+    name.fill("Ada")
+    name.press("Enter")
+    wait_until_idle(page)
+    teach = page.locator(".st-key-teach")
+    teach.get_by_role("radio", name="1", exact=True).click()
+    expect(page.get_by_text("Saved as a 1 (the network said 7)")).to_be_visible()
+    empty_canvas(page, clears=1)  # cleared for the next digit
+    page.screenshot(path=artifacts / "draw-corrected.png", full_page=True)
+
+    page.get_by_role("link", name="My handwriting").click()
+    expect(page.get_by_text("1 drawing", exact=True)).to_be_visible()
+    expect(page.get_by_text("1 (read 7)")).to_be_visible()
+    page.get_by_role("combobox", name="Whose drawings").click()
+    expect(page.get_by_role("option", name="Ada")).to_be_visible()
+    page.keyboard.press("Escape")
+    wait_until_idle(page)
+    page.screenshot(path=artifacts / "my-handwriting.png", full_page=True)
+
+
+def test_a_whole_number_is_read_digit_by_digit(page, app_url, artifacts):
+    page.goto(f"{app_url}/Draw")
+    page.get_by_text("A whole number").click()
+    canvas = page.locator(".st-key-number-0 canvas.upper-canvas")
+    expect(canvas).to_be_visible()
+    wait_until_idle(page)
+    box = canvas.bounding_box()
+    for place, digit in enumerate("170"):
+        strokes = [[(x + 230 * place, y) for x, y in stroke] for stroke in DIGIT_STROKES[digit]]
+        draw_with_mouse(page, box, strokes)
+    expect(page.locator(".st-key-number .big-digit")).to_have_text("170")
+    wait_until_idle(page)
+    page.screenshot(path=artifacts / "draw-number.png", full_page=True)

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from mnist_core.drawn import written_numbers
+from mnist_core.errors import EmptyImageError
+from mnist_core.predict import load_classifier
+from mnist_core.segment import NUMBER_CANVAS, read_number, split_digits
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_classifier()
+
+
+def canvas(*strokes: list[tuple[float, float]], pen: int = 18) -> np.ndarray:
+    """White strokes on the black number canvas, in its pixels, as RGBA."""
+    ink = Image.new("L", NUMBER_CANVAS[::-1], 0)
+    pencil = ImageDraw.Draw(ink)
+    for stroke in strokes:
+        pencil.line(stroke, fill=255, width=pen, joint="curve")
+    rgba = np.zeros((*NUMBER_CANVAS, 4), np.uint8)
+    rgba[..., :3] = np.asarray(ink)[..., None]
+    rgba[..., 3] = 255
+    return rgba
+
+
+def ellipse(cx: float, cy: float, rx: float, ry: float) -> list[tuple[float, float]]:
+    angles = np.linspace(0, 2 * np.pi, 48)
+    return [(cx + rx * np.cos(a), cy + ry * np.sin(a)) for a in angles]
+
+
+def test_an_empty_drawing_has_no_digits(shipped):
+    with pytest.raises(EmptyImageError):
+        split_digits(canvas())
+    with pytest.raises(EmptyImageError):
+        read_number(shipped, canvas())
+
+
+def test_one_digit_is_one_digit(shipped):
+    reading = read_number(shipped, canvas([(420, 40), (420, 240)]))
+    assert reading.text == "1"
+    box = reading.digits[0].box
+    assert box.left < 420 < box.right and box.top <= 40 and box.bottom >= 240
+
+
+def test_digits_are_read_left_to_right_with_their_boxes(shipped):
+    one, zero = [(150, 40), (150, 240)], ellipse(400, 140, 60, 100)
+    reading = read_number(shipped, canvas(zero, one))
+    assert reading.text == "10"
+    assert [d.box.left < d.box.right for d in reading.digits] == [True, True]
+    assert reading.digits[0].box.right < reading.digits[1].box.left
+
+
+def test_touching_digits_are_cut_at_a_valley(shipped):
+    zero = ellipse(260, 140, 60, 100)
+    seven = [(320, 50), (470, 50), (380, 240)]  # its bar starts on the 0
+    touching = canvas(zero, seven)
+    assert len(split_digits(touching)) == 2
+    assert read_number(shipped, touching).text == "07"
+
+
+def test_a_digit_in_two_strokes_that_dont_touch_stays_one(shipped):
+    seven = canvas([(300, 50), (420, 50)], [(400, 75), (330, 240)])  # bar lifted off the stem
+    assert len(split_digits(seven)) == 1
+    open_four = canvas([(300, 40), (290, 150), (390, 150)], [(420, 40), (420, 240)])
+    assert read_number(shipped, open_four).text == "4"
+
+
+def test_an_unsure_digit_is_marked(shipped):
+    scribble = canvas([(300, 60), (500, 220), (300, 220), (500, 60), (400, 30)])
+    reading = read_number(shipped, scribble, unsure_below=1.01)
+    assert reading.unsure and all(digit.unsure for digit in reading.digits)
+    assert not read_number(shipped, canvas([(420, 40), (420, 240)]), unsure_below=0.0).unsure
+
+
+def test_written_numbers_are_read(shipped, mnist):
+    """A margin below what `python -m benchmarks.numbers` measures on 500 (README): 89%
+    of numbers, 76% with two digits touching, 83% with a digit in two pieces."""
+    numbers = written_numbers(mnist, 150, seed=7)
+    read = [read_number(shipped, number.image).text for number in numbers]
+    whole = np.mean([r == n.text for r, n in zip(read, numbers, strict=True)])
+    assert whole >= 0.84
+    touching = [r == n.text for r, n in zip(read, numbers, strict=True) if n.touching]
+    broken = [r == n.text for r, n in zip(read, numbers, strict=True) if n.broken]
+    assert len(touching) >= 20 and np.mean(touching) >= 0.65
+    assert len(broken) >= 20 and np.mean(broken) >= 0.72
