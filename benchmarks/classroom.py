@@ -1,7 +1,8 @@
 """A classroom on one server: sessions draw digits on the Draw page at once, first alone, then
-while one more session trains. Prints latency from mouse-up to the answer on screen, wrong
-answers, errors and the server's memory; then opens and closes 100 sessions, ten at a time, and
-prints the server's memory after each ten.
+while one more session trains. Prints latency from mouse-up to the answer on screen and the
+server's part of it (from the drawing leaving the browser to the answer arriving, timed by the
+browser's network stack), wrong answers, errors, where the CPU went and the server's memory;
+then opens and closes 100 sessions, ten at a time, and prints the server's memory after each.
 
     python -m benchmarks.classroom [--sessions 30] [--seconds 60] [--churn 100]
 
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import functools
 import itertools
 import math
 import os
@@ -66,6 +69,7 @@ ANSWER_SHOWN = """() => {
 @dataclass
 class Tally:
     latencies: list[float] = field(default_factory=list)  # seconds, mouse-up to answer shown
+    server_latencies: list[float] = field(default_factory=list)  # drawing sent to answer got
     wrong: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     cpu: str = ""
@@ -115,8 +119,48 @@ async def draw(page, box: dict, stroke: list[tuple[float, float]]) -> None:
     await page.mouse.up()
 
 
-async def draw_and_time(page, digit: int, tally: Tally) -> None:
+@dataclass
+class Session:
+    """One student: a browser context on the Draw page, and its websocket frames as the
+    browser's network stack saw them (type, timestamp, payload)."""
+
+    context: object
+    page: object
+    frames: list[tuple[str, float, bytes]] = field(default_factory=list)
+
+    async def listen(self) -> None:
+        cdp = await self.context.new_cdp_session(self.page)
+        for event, kind in (("webSocketFrameSent", "sent"), ("webSocketFrameReceived", "got")):
+            cdp.on(f"Network.{event}", functools.partial(self._record, kind))
+        await cdp.send("Network.enable")
+
+    def _record(self, kind: str, event: dict) -> None:
+        response = event["response"]
+        payload = response["payloadData"]
+        data = base64.b64decode(payload) if response["opcode"] == 2 else payload.encode()
+        self.frames.append((kind, event["timestamp"], data))
+
+    def server_seconds(self, since: int) -> float | None:
+        """From the first message sent after frame `since` (the drawing) to the first received
+        after it that holds the answer: the server's time plus the loopback, without the
+        browser's rendering and the canvas's debounce."""
+        frames = self.frames[since:]
+        sent = next((at for kind, at, _ in frames if kind == "sent"), None)
+        answer = next(
+            (
+                at
+                for kind, at, data in frames
+                if kind == "got" and sent is not None and at > sent
+                and b"big-digit" in data and b"draw a digit" not in data
+            ),
+            None,
+        )  # fmt: skip
+        return None if sent is None or answer is None else answer - sent
+
+
+async def draw_and_time(session: Session, digit: int, tally: Tally) -> None:
     """Draw `digit` on a fresh canvas, time the answer, then clear the canvas."""
+    page = session.page
     canvas = page.locator(CANVAS)
     await expect(page.locator(".st-key-prediction")).to_contain_text("draw a digit")
     await expect(canvas).to_have_count(1)  # the cleared canvas may linger while the new one comes
@@ -124,6 +168,7 @@ async def draw_and_time(page, digit: int, tally: Tally) -> None:
     await expect(page.get_by_test_id("stStatusWidget")).to_have_count(0)
     await asyncio.sleep(THINK_SECONDS)
     while True:
+        since = len(session.frames)
         await draw(page, await canvas.bounding_box(), ONE_STROKE[digit])
         mouse_up = time.perf_counter()
         try:
@@ -137,6 +182,9 @@ async def draw_and_time(page, digit: int, tally: Tally) -> None:
             tally.lost_strokes += 1  # the canvas was replaced under the pen: draw again
             await expect(canvas).to_have_count(1)
     tally.latencies.append(time.perf_counter() - mouse_up)
+    server = session.server_seconds(since)
+    if server is not None:
+        tally.server_latencies.append(server)
     answer = await shown.json_value()
     if answer != str(digit):
         tally.wrong.append(f"drew {digit}, shown {answer}")
@@ -153,31 +201,33 @@ async def ready_draw_page(browser, url: str, tally: Tally):
     page = await context.new_page()
     page.set_default_timeout(120_000)
     page.on("pageerror", lambda error: tally.errors.append(f"page error: {error}"))
+    session = Session(context, page)
+    await session.listen()
     await page.goto(f"{url}/Draw")
     await expect(page.locator(CANVAS)).to_be_visible()
     await expect(page.get_by_test_id("stStatusWidget")).to_have_count(0)
-    return context, page, time.perf_counter() - started
+    return session, time.perf_counter() - started
 
 
-async def keep_drawing(page, first: int, until: float, tally: Tally) -> None:
+async def keep_drawing(session: Session, first: int, until: float, tally: Tally) -> None:
     """Draw digit after digit, starting from the `first`-th, until the clock says stop."""
     digits = itertools.islice(itertools.cycle(ONE_STROKE), first % len(ONE_STROKE), None)
     try:
         while True:  # at least once
-            await draw_and_time(page, next(digits), tally)
+            await draw_and_time(session, next(digits), tally)
             if time.monotonic() > until:
                 break
     except Exception as error:  # a timeout or a lost page is what this benchmark counts
         tally.errors.append(f"session {first}: {type(error).__name__}: {str(error)[:200]}")
 
 
-async def classroom(pages: list, seconds: float, server: int) -> Tally:
-    """Every page draws for `seconds`; the tally includes where the CPU time went."""
+async def classroom(sessions: list[Session], seconds: float, server: int) -> Tally:
+    """Every session draws for `seconds`; the tally includes where the CPU time went."""
     tally = Tally()
     until = time.monotonic() + seconds
     server_cpu, browser_cpu, started = cpu_seconds(server), cpu_seconds(), time.monotonic()
     await asyncio.gather(
-        *(keep_drawing(page, index, until, tally) for index, page in enumerate(pages))
+        *(keep_drawing(session, index, until, tally) for index, session in enumerate(sessions))
     )
     wall = time.monotonic() - started
     used_by_server = cpu_seconds(server) - server_cpu
@@ -213,27 +263,32 @@ async def churn(browser, url: str, pid: int, total: int, at_once: int = 10) -> l
         tally = Tally()
 
         async def one(index: int, tally: Tally = tally) -> None:
-            context, page, _ = await ready_draw_page(browser, url, tally)
+            session, _ = await ready_draw_page(browser, url, tally)
             try:
-                await draw_and_time(page, list(ONE_STROKE)[index % len(ONE_STROKE)], tally)
+                await draw_and_time(session, list(ONE_STROKE)[index % len(ONE_STROKE)], tally)
             finally:
-                await context.close()
+                await session.context.close()
 
         await asyncio.gather(*(one(group + i) for i in range(at_once)))
         readings.append(memory_mb(pid))
     return readings
 
 
+def percentiles(seconds: list[float]) -> str:
+    ordered = sorted(seconds)
+    if not ordered:
+        return "none"
+    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+    return (
+        f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+        f"max {ordered[-1] * 1000:.0f} ms"
+    )
+
+
 def report(title: str, tally: Tally, pid: int) -> None:
-    latencies = sorted(tally.latencies)
-    print(f"\n{title}: {len(latencies)} answers")
-    if latencies:
-        p50 = statistics.median(latencies)
-        p95 = latencies[min(len(latencies) - 1, math.ceil(0.95 * len(latencies)) - 1)]
-        print(
-            f"  mouse-up to answer: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-            f"max {latencies[-1] * 1000:.0f} ms"
-        )
+    print(f"\n{title}: {len(tally.latencies)} answers")
+    print(f"  mouse-up to answer shown: {percentiles(tally.latencies)}")
+    print(f"  drawing sent to answer received (server): {percentiles(tally.server_latencies)}")
     print(f"  wrong answers: {len(tally.wrong)} {tally.wrong[:5]}")
     print(f"  errors: {len(tally.errors)} {tally.errors[:3]}")
     print(f"  strokes lost (drawn again): {tally.lost_strokes}")
@@ -254,34 +309,34 @@ async def main(sessions: int, seconds: float, total: int) -> None:
             browser = await playwright.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
             print(f"server log: {log}; server memory at start {memory_mb(app.pid):.0f} MB")
             warm_up = Tally()
-            context, page, seconds_to_ready = await ready_draw_page(browser, app.url, warm_up)
-            await keep_drawing(page, 0, time.monotonic(), warm_up)
-            await context.close()
+            session, seconds_to_ready = await ready_draw_page(browser, app.url, warm_up)
+            await keep_drawing(session, 0, time.monotonic() + 10, warm_up)
+            await session.context.close()
             print(
                 f"first session ready in {seconds_to_ready:.1f} s (loads TensorFlow and the model)"
             )
-            report("one session", warm_up, app.pid)
+            report("one session alone, for 10 s", warm_up, app.pid)
 
             opening = Tally()
             sessions_ready = await asyncio.gather(
                 *(ready_draw_page(browser, app.url, opening) for _ in range(sessions))
             )
-            waits = sorted(ready for _, _, ready in sessions_ready)
+            waits = sorted(ready for _, ready in sessions_ready)
             p50, longest, errors = statistics.median(waits), waits[-1], len(opening.errors)
             print(
                 f"\n{sessions} sessions opened at once: ready in p50 {p50:.1f} s, "
                 f"max {longest:.1f} s; errors {errors}"
             )
-            pages = [page for _, page, _ in sessions_ready]
-            tally = await classroom(pages, seconds, app.pid)
+            students = [session for session, _ in sessions_ready]
+            tally = await classroom(students, seconds, app.pid)
             report(f"{sessions} sessions drawing for {seconds:.0f} s", tally, app.pid)
 
             trainer = await start_training(browser, app.url)
-            tally = await classroom(pages, seconds, app.pid)
+            tally = await classroom(students, seconds, app.pid)
             report(f"{sessions} sessions drawing while one trains", tally, app.pid)
             await stop_training(*trainer)
-            for context, _, _ in sessions_ready:
-                await context.close()
+            for student in students:
+                await student.context.close()
 
             before = memory_mb(app.pid)
             readings = await churn(browser, app.url, app.pid, total)
