@@ -42,7 +42,7 @@ benchmark: $(VENV)/.installed
 # 30 browser sessions against one server: needs the test tools (Playwright) and chromium.
 classroom: $(VENV)/.installed-test
 	scripts/ensure_chromium.sh
-	$(BIN)/python -m benchmarks.classroom
+	$(BIN)/python -m benchmarks.classroom --server-core
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -4,7 +4,7 @@ server's part of it (from the drawing leaving the browser to the answer arriving
 browser's network stack), wrong answers, errors, where the CPU went and the server's memory;
 then opens and closes 100 sessions, ten at a time, and prints the server's memory after each.
 
-    python -m benchmarks.classroom [--sessions 30] [--seconds 60] [--churn 100]
+    python -m benchmarks.classroom [--sessions 30] [--seconds 60] [--churn 100] [--server-core]
 
 Every session is its own browser context (its own Streamlit session) in one headless Chromium.
 Each draws the digits in turn, starting from a different one, with a mouse in one stroke (4 is
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import functools
 import itertools
 import math
@@ -82,6 +83,30 @@ def memory_mb(pid: int, key: str = "VmRSS") -> float:
         if line.startswith(f"{key}:"):
             return int(line.split()[1]) / 1024
     raise ValueError(f"no {key} for process {pid}")
+
+
+def chromium_pids() -> list[int]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name = stat.read_text().split("(", 1)[1].rsplit(")", 1)[0]
+        except OSError:
+            continue
+        if name.startswith("chrom"):
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def give_the_server_its_own_core(server: int) -> str:
+    """Pin the server (and the training it starts) to core 0 and Chromium, whose new tabs fork
+    from processes already running, to the others: the server's share as on its own machine."""
+    others = set(range(1, os.cpu_count())) or {0}
+    os.sched_setaffinity(server, {0})
+    for pid in chromium_pids():
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(pid, others)
+    os.sched_setaffinity(0, others)  # this benchmark drives the browsers: their side too
+    return f"server on core 0, Chromium and the benchmark on cores {sorted(others)}"
 
 
 def cpu_seconds(pid: int | None = None) -> float:
@@ -297,7 +322,7 @@ def report(title: str, tally: Tally, pid: int) -> None:
     print(f"  server memory now {memory_mb(pid):.0f} MB, peak {memory_mb(pid, 'VmHWM'):.0f} MB")
 
 
-async def main(sessions: int, seconds: float, total: int) -> None:
+async def main(sessions: int, seconds: float, total: int, own_core: bool) -> None:
     chromium = shutil.which("chromium")
     if chromium is None:
         raise SystemExit("needs Debian's chromium: apt-get install -y chromium")
@@ -308,6 +333,8 @@ async def main(sessions: int, seconds: float, total: int) -> None:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
             print(f"server log: {log}; server memory at start {memory_mb(app.pid):.0f} MB")
+            if own_core:
+                print(give_the_server_its_own_core(app.pid))
             warm_up = Tally()
             session, seconds_to_ready = await ready_draw_page(browser, app.url, warm_up)
             await keep_drawing(session, 0, time.monotonic() + 10, warm_up)
@@ -351,5 +378,10 @@ if __name__ == "__main__":
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--churn", type=int, default=100, help="sessions opened and closed")
+    parser.add_argument(
+        "--server-core",
+        action="store_true",
+        help="pin the server to core 0 and the browsers to the rest, as if on separate machines",
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.sessions, arguments.seconds, arguments.churn))
+    asyncio.run(main(arguments.sessions, arguments.seconds, arguments.churn, arguments.server_core))
