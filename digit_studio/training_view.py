@@ -40,15 +40,15 @@ def start_and_stop(
         job.stop()
     if start and task is not None:
         try:
-            if job is not None:
-                job.discard()
-            st.session_state[job_key] = start_training(
-                task(), owner=session_id(), owner_present=tab_open()
-            )
-            st.session_state.pop(f"{job_key}-saved-as", None)
-            st.rerun()
+            started = start_training(task(), owner=session_id(), owner_present=tab_open())
         except MnistCoreError as error:
             st.error(str(error))
+        else:
+            if job is not None:  # only now: a refused start keeps the unsaved result
+                job.discard()
+            st.session_state[job_key] = started
+            st.session_state.pop(f"{job_key}-saved-as", None)
+            st.rerun()
 
 
 def job_view(job_key: str, waiting: str, what: str) -> None:

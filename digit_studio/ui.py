@@ -216,11 +216,19 @@ def sample_store() -> SampleStore | None:
 
 def writer_name() -> str:
     """An optional name saved with each corrected drawing, kept from page to page."""
-    name = st.text_input(
+    # The widget's own key is dropped on pages without it; "writer_name" outlives it.
+    st.session_state.setdefault("writer_input", st.session_state.get("writer_name", ""))
+    st.text_input(
         "Your name (optional)",
-        st.session_state.get("writer_name", ""),
+        key="writer_input",
         max_chars=64,
         help="Saved with your drawings, so a class can tell its handwritings apart.",
     )
+    return current_writer()
+
+
+def current_writer() -> str:
+    """The name typed so far, also from a callback that runs before the page does."""
+    name = str(st.session_state.get("writer_input", st.session_state.get("writer_name", "")))
     st.session_state["writer_name"] = name.strip()
     return name.strip()

@@ -85,18 +85,21 @@ def _parser() -> argparse.ArgumentParser:
     models.set_defaults(command=_models)
 
     samples = commands.add_parser("samples", help="the handwriting samples people labelled")
-    samples.add_argument(
+    database = argparse.ArgumentParser(add_help=False)  # options every action takes
+    database.add_argument(
         "--db", type=Path, help="samples database (default: $DIGIT_STUDIO_SAMPLES_DB or data/)"
     )
-    samples.add_argument("--writer", help="only this writer's samples")
+    database.add_argument("--writer", help="only this writer's samples (import: theirs)")
     actions = samples.add_subparsers(required=True, metavar="ACTION")
-    actions.add_parser("list", help="counts per digit and per writer").set_defaults(
-        command=_samples_list
+    actions.add_parser(
+        "list", parents=[database], help="counts per digit and per writer"
+    ).set_defaults(command=_samples_list)
+    export = actions.add_parser(
+        "export", parents=[database], help="write the samples to a .npz (x, y)"
     )
-    export = actions.add_parser("export", help="write the samples to a .npz (x, y)")
     export.add_argument("file", type=Path)
     export.set_defaults(command=_samples_export)
-    load = actions.add_parser("import", help="add the samples of a .npz (x, y)")
+    load = actions.add_parser("import", parents=[database], help="add the samples of a .npz")
     load.add_argument("file", type=Path)
     load.set_defaults(command=_samples_import)
 

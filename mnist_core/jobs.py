@@ -194,10 +194,13 @@ class TrainingJob:
                 try:
                     event = self._events.get(timeout=POLL_SECONDS)
                 except queue.Empty:
-                    if not self._process.is_alive():
+                    if self._process.is_alive():
+                        continue
+                    try:  # its last message may have come just before it exited
+                        event = self._events.get(timeout=POLL_SECONDS)
+                    except queue.Empty:
                         self._fail("the training process ended unexpectedly")
                         return
-                    continue
                 if isinstance(event, Failed):
                     self._fail(event.message)
                     return
@@ -304,7 +307,12 @@ def start_training(
             )
         job = TrainingJob(config, owner, mnist, owner_present, abandon_after)
         _running = job
-    job._start()
+    try:
+        job._start()
+    except (OSError, RuntimeError) as error:  # no process or thread to be had: free the slot
+        _release(job)
+        job.discard()
+        raise MnistCoreError(f"the training could not start: {error}") from error
     return job
 
 

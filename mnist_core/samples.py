@@ -80,16 +80,21 @@ class SampleStore:
         corrupt it."""
         if not self.path.exists():
             return
+        uri = self.path.absolute().as_uri() + "?mode=ro"  # as_uri escapes '?', '#' and '%'
         try:
-            with contextlib.closing(
-                sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_SECONDS)
-            ) as db:
-                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=BUSY_SECONDS)) as db:
+                tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+                version = db.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as error:
             raise SampleStoreError(
                 f"{self.path} is not a usable samples database ({error}); "
                 f"move it away or point {SAMPLES_DB_VARIABLE} elsewhere"
             ) from error
+        if tables and "samples" not in tables and version == 0:
+            raise SampleStoreError(
+                f"{self.path} is another program's database; "
+                f"point {SAMPLES_DB_VARIABLE} at a file of its own"
+            )
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -263,12 +268,19 @@ def read_samples_npz(data: bytes) -> tuple[np.ndarray, np.ndarray]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(entry.file_size for entry in archive.infolist()) > MAX_IMPORT_BYTES:
                 raise SampleStoreError("the file unpacks to more than a samples set can hold")
+            if (
+                sum(_claimed_bytes(archive, entry) for entry in archive.infolist())
+                > MAX_IMPORT_BYTES
+            ):
+                raise SampleStoreError("the file's arrays are too large for a samples set")
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             if "x" not in archive or "y" not in archive:
                 raise SampleStoreError("the file needs two arrays: x (images) and y (labels)")
             images, labels = archive["x"], archive["y"]
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
         raise SampleStoreError(f"not a samples .npz file: {error}") from error
+    except MemoryError as error:  # a header claiming a huge shape in a small file
+        raise SampleStoreError("the file's arrays are too large for a samples set") from error
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise SampleStoreError(f"x must hold 28x28 images, not an array of shape {images.shape}")
     if labels.shape != (len(images),):
@@ -276,6 +288,21 @@ def read_samples_npz(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     if len(images) > MAX_IMPORT:
         raise SampleStoreError(f"{len(images)} samples: at most {MAX_IMPORT} in one file")
     return _as_pixels(images), np.array([_as_label(label) for label in labels], np.uint8)
+
+
+def _claimed_bytes(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> int:
+    """The size an array's header claims, read before numpy allocates it."""
+    if not entry.filename.endswith(".npy"):
+        return 0
+    with archive.open(entry) as member:
+        version = np.lib.format.read_magic(member)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, _, dtype = read_header(member)
+    return int(np.prod(shape, dtype=np.float64) * dtype.itemsize)
 
 
 def _as_pixels(images: np.ndarray) -> np.ndarray:

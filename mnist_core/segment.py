@@ -159,6 +159,8 @@ def _split(group: _Group, labels: np.ndarray) -> list[_Group]:
     mask = np.isin(labels[group.top : group.bottom, group.left : group.right], group.labels)
     columns = mask.sum(axis=0).astype(np.float32)
     start, stop = (int(fraction * group.width) for fraction in SPLIT_MIDDLE)
+    if stop - start < 1 or start < 1:  # a few pixels wide: nothing to cut
+        return [group]
     cut = start + int(np.argmin(columns[start:stop]))
     if columns[cut] > SPLIT_VALLEY * np.median(columns[columns > 0]):
         return [group]

@@ -9,6 +9,7 @@ from digit_studio.ui import (
     cached_inspector,
     caption_line,
     choose_model,
+    current_writer,
     sample_store,
     setup_page,
     show_first_layer,
@@ -77,7 +78,7 @@ def save_drawing(label: int) -> None:
             label,
             predicted=drawn["predicted"],
             model=drawn["model"],
-            writer=st.session_state.get("writer_name", ""),
+            writer=current_writer(),
             drawing_png=drawing_png(drawn["drawing"]),
         )
     except MnistCoreError as error:

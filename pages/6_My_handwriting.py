@@ -24,13 +24,27 @@ store = sample_store()
 if store is None:
     st.stop()
 
-everyone = "Everyone"
-writers = store.writers()
-choices = [everyone, *(name or "(no name)" for name in writers)]
-picked = st.selectbox("Whose drawings", choices, help="The name given on the Draw page.")
-writer = None if picked == everyone else writers[choices.index(picked) - 1]
+try:
+    writers = store.writers()
+except MnistCoreError as error:
+    st.error(str(error))
+    st.stop()
+writer = st.selectbox(
+    "Whose drawings",
+    [None, *writers],
+    format_func=lambda name: "Everyone" if name is None else name or "(no name)",
+    help="The name given on the Draw page.",
+)
+try:
+    counts, samples, exported = (
+        store.counts(writer),
+        store.samples(writer),
+        store.export_npz(writer),
+    )
+except MnistCoreError as error:
+    st.error(str(error))
+    st.stop()
 
-counts = store.counts(writer)
 st.plotly_chart(sample_counts(counts), config={"displayModeBar": False}, key="counts")
 samples = store.samples(writer)
 if not samples:
@@ -51,15 +65,19 @@ else:
                 )
                 st.image(pixelated(sample.image / 255, size=84), caption=f"{sample.label}{said}")
                 if st.button(":material/delete:", key=f"delete-{sample.id}", help="Delete it"):
-                    store.delete(sample.id)
-                    st.rerun()
+                    try:
+                        store.delete(sample.id)
+                    except MnistCoreError as error:
+                        st.error(str(error))
+                    else:
+                        st.rerun()
 
 export, load = st.columns(2, gap="large")
 with export:
     st.subheader("Export")
     st.download_button(
         "Download as .npz",
-        store.export_npz(writer),
+        exported,
         file_name="my-handwriting.npz",
         mime="application/octet-stream",
         icon=":material/download:",
@@ -76,7 +94,10 @@ with load, st.form("import", clear_on_submit=True):
         except MnistCoreError as error:
             st.error(f"{upload.name}: {error}")
         else:
-            st.success(f"Added {added} drawings from {upload.name}.")
+            st.session_state["imported"] = f"Added {added} drawings from {upload.name}."
+            st.rerun()  # the counts, gallery and names above include them
+    if "imported" in st.session_state:
+        st.success(st.session_state.pop("imported"))
 
 st.header("Fine-tune a network on these drawings")
 job: TrainingJob | None = st.session_state.get("finetune_job")

@@ -129,11 +129,11 @@ def test_module_entry_point_runs(store, stored_model):
 def test_samples_export_import_and_list(samples, tmp_path, mnist, capsys):
     samples.add_many(mnist.x_test[:12], mnist.y_test[:12], writer="ada")
     exported = tmp_path / "ada.npz"
-    assert main(["samples", "--writer", "ada", "export", str(exported)]) == 0
+    assert main(["samples", "export", str(exported), "--writer", "ada"]) == 0
     other = tmp_path / "other.sqlite3"
-    assert main(["samples", "--db", str(other), "--writer", "bob", "import", str(exported)]) == 0
+    assert main(["samples", "import", str(exported), "--db", str(other), "--writer", "bob"]) == 0
     assert "added 12 samples" in capsys.readouterr().out
-    assert main(["samples", "--db", str(other), "list"]) == 0
+    assert main(["samples", "list", "--db", str(other)]) == 0
     output = capsys.readouterr().out
     assert "12 samples" in output and "bob: 12" in output
     expected = " ".join(f"{count:>4}" for count in np.bincount(mnist.y_test[:12], minlength=10))

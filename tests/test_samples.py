@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 
 import numpy as np
 import pytest
@@ -203,3 +204,39 @@ def test_a_bad_import_adds_nothing(tmp_path, data, message):
     with pytest.raises(SampleStoreError, match=message):
         store.import_npz(data)
     assert store.counts().sum() == 0
+
+
+def test_another_programs_database_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "theirs.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE t (x)")
+        db.commit()
+    content = path.read_bytes()
+    with pytest.raises(SampleStoreError, match="another program"):
+        SampleStore(path)
+    assert path.read_bytes() == content
+
+
+def test_a_path_with_uri_characters_is_checked_as_itself(tmp_path):
+    path = tmp_path / "a#b?c%d.sqlite3"
+    path.write_text("not a database")
+    with pytest.raises(SampleStoreError, match="not a usable samples database"):
+        SampleStore(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a#b?c%d.sqlite3"]
+    assert SampleStore(tmp_path / "ok#1.sqlite3").counts().sum() == 0
+
+
+def test_an_import_whose_header_claims_a_huge_array_is_refused_before_allocating(tmp_path):
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "|u1", "fortran_order": False, "shape": (400_000_000, 28, 28)}
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("x.npy", header.getvalue() + bytes(100))
+        labels = io.BytesIO()
+        np.save(labels, np.zeros(3, np.uint8))
+        archive.writestr("y.npy", labels.getvalue())
+    store = SampleStore(tmp_path / "s.sqlite3")
+    with pytest.raises(SampleStoreError, match="too large"):
+        store.import_npz(buffer.getvalue())

@@ -87,3 +87,11 @@ def test_written_numbers_are_read(shipped, mnist):
     broken = [r == n.text for r, n in zip(read, numbers, strict=True) if n.broken]
     assert len(touching) >= 20 and np.mean(touching) >= 0.65
     assert len(broken) >= 20 and np.mean(broken) >= 0.72
+
+
+def test_a_drawing_a_few_pixels_wide_is_not_cut_forever():
+    tiny = np.zeros((280, 280, 4), np.uint8)
+    tiny[..., 3] = 255
+    for row, column in [(5, 4), (4, 5), (5, 5), (4, 6), (5, 6)]:
+        tiny[row, column, :3] = 255
+    assert len(split_digits(tiny)) == 1
