@@ -269,3 +269,20 @@ def test_my_handwriting_page_shows_deletes_and_fine_tunes(store, stored_model, s
     info = store.info("quick-mine")
     assert info.hyperparameters["fine_tuned_from"] == stored_model
     assert info.hyperparameters["personal_samples"] == 29
+
+
+def test_my_handwriting_page_imports_a_file_and_shows_it(store, stored_model, samples, mnist):
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, x=mnist.x_test[:12], y=mnist.y_test[:12])
+    at = page("pages/6_My_handwriting.py").run()
+    at.get("file_uploader")[0].set_value(("theirs.npz", buffer.getvalue(), "application/zip"))
+    at.text_input[0].set_value("bob")
+    at.button(key="FormSubmitter:import-Import").click().run()
+    assert not at.exception
+    assert samples.counts("bob").sum() == 12
+    assert "Added 12 drawings from theirs.npz" in at.success[0].value
+    assert "12 drawings" in at.subheader[0].value  # the page was drawn again with them
