@@ -36,7 +36,7 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 
 benchmark: $(VENV)/.installed
-	for module in train_speed predict_latency drawn_digits numbers default_choice; do \
+	for module in train_speed predict_latency drawn_digits numbers finetune default_choice; do \
 		$(BIN)/python -m benchmarks.$$module || exit 1; done
 
 # 30 browser sessions against one server: needs the test tools (Playwright) and chromium.

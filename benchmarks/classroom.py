@@ -85,16 +85,21 @@ def memory_mb(pid: int, key: str = "VmRSS") -> float:
     raise ValueError(f"no {key} for process {pid}")
 
 
-def chromium_pids() -> list[int]:
-    pids = []
+def processes() -> list[tuple[int, str, list[str]]]:
+    """Every process as (pid, name, the /proc stat fields after the name)."""
+    found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            name = stat.read_text().split("(", 1)[1].rsplit(")", 1)[0]
-        except OSError:
+            text = stat.read_text()
+        except OSError:  # it ended meanwhile
             continue
-        if name.startswith("chrom"):
-            pids.append(int(stat.parent.name))
-    return pids
+        name, fields = text.split("(", 1)[1].rsplit(")", 1)
+        found.append((int(stat.parent.name), name, fields.split()))
+    return found
+
+
+def chromium_pids() -> list[int]:
+    return [pid for pid, name, _ in processes() if name.startswith("chrom")]
 
 
 def give_the_server_its_own_core(server: int) -> str:
@@ -114,14 +119,9 @@ def cpu_seconds(pid: int | None = None) -> float:
     process: where a phase's time went."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            name = stat.read_text().split("(", 1)[1].rsplit(")", 1)[0]
-        except OSError:
-            continue
+    for process, name, fields in processes():
         parent = int(fields[1])
-        own = int(stat.parent.name) == pid or (pid is not None and parent == pid)
+        own = process == pid or (pid is not None and parent == pid)
         if own or (pid is None and name.startswith("chrom")):
             total += (int(fields[11]) + int(fields[12])) / ticks
     return total

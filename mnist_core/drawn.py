@@ -190,9 +190,10 @@ def written_number(digits: list[np.ndarray], text: str, rng: np.random.Generator
     touching = len(digits) > 1 and rng.random() < 0.3
     if touching:
         gaps[rng.integers(len(gaps))] = -rng.uniform(0.02, 0.06) * size
-    widths = [_ink_crop(digit).shape[1] * size / _ink_crop(digit).shape[0] for digit in digits]
+    crops = [_ink_crop(digit) for digit in digits]
+    widths = [crop.shape[1] * size / crop.shape[0] for crop in crops]
     fit = min(1.0, (width_px - 40) / (sum(widths) + gaps.sum()))
-    scaled = [_scaled(_ink_crop(digit), size * fit) for digit in digits]
+    scaled = [_scaled(crop, size * fit) for crop in crops]
     broken = rng.random() < 0.3
     if broken:  # erase a band across one digit: its two parts lie above one another
         victim = int(rng.integers(len(scaled)))

@@ -8,30 +8,19 @@ after is the honest measure of what fine-tuning changed, next to MNIST test accu
 from __future__ import annotations
 
 import dataclasses
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import keras
 import numpy as np
 
-from mnist_core.augment import drawn_digit_augmentation
 from mnist_core.config import FinetuneConfig, TrainingConfig
-from mnist_core.data import Mnist, make_dataset
+from mnist_core.data import Mnist
 from mnist_core.errors import ConfigError
 from mnist_core.evaluate import evaluate_arrays
 from mnist_core.predict import Classifier
 from mnist_core.store import ModelInfo
-from mnist_core.train import (
-    PreciseBatchNorm,
-    ProgressListener,
-    ProgressReporter,
-    StopSignal,
-    TrainingEnded,
-    TrainingResult,
-    compile_model,
-)
+from mnist_core.train import ProgressListener, StopSignal, TrainingResult, fit
 
 MIN_SAMPLES = 20  # fewer leave too little to both train on and measure
 
@@ -126,8 +115,10 @@ def finetune(
         len(mnist.x_train), max(config.min_mnist, config.mnist_per_sample * len(train_index))
     )
     from_mnist = rng.choice(len(mnist.x_train), mnist_count, replace=False)
-    mixed_x = np.concatenate([images[train_index], mnist.x_train[from_mnist]])
-    mixed_y = np.concatenate([labels[train_index], mnist.y_train[from_mnist]])
+    # Shuffled once here too: batch-norm statistics are taken from the first images.
+    order = rng.permutation(len(train_index) + mnist_count)
+    mixed_x = np.concatenate([images[train_index], mnist.x_train[from_mnist]])[order]
+    mixed_y = np.concatenate([labels[train_index], mnist.y_train[from_mnist]])[order]
 
     settings = TrainingConfig(
         architecture=base.architecture,
@@ -141,40 +132,6 @@ def finetune(
         seed=config.seed,
     )
     keras.utils.set_random_seed(config.seed)
-    reporter = ProgressReporter(
-        on_progress or (lambda event: None),
-        stop or threading.Event(),
-        config.epochs,
-        len(mixed_x),
-        config.batch_size,
-        len(held_x),
-    )
-    compile_model(model, settings, reporter.steps)
-    augment = drawn_digit_augmentation(config.seed) if config.augment else None
-    started = time.perf_counter()
-    model.fit(
-        make_dataset(
-            mixed_x, mixed_y, config.batch_size, shuffle_seed=config.seed, augment=augment
-        ),
-        epochs=config.epochs,
-        validation_data=make_dataset(held_x, held_y, batch_size=1000) if len(held_x) else None,
-        callbacks=[reporter, PreciseBatchNorm(rng.permutation(mixed_x)), *callbacks],
-        shuffle=False,
-        verbose=0,
-    )
-    seconds = time.perf_counter() - started
-    reporter.listener(
-        TrainingEnded(len(reporter.history), seconds, reporter.stopped_by_request, False)
-    )
-    training = TrainingResult(
-        model=model,
-        config=settings,
-        history=reporter.history,
-        seconds=seconds,
-        train_size=len(mixed_x),
-        validation_size=len(held_x),
-        stopped_by_request=reporter.stopped_by_request,
-        stopped_early=False,
-    )
+    training = fit(model, settings, mixed_x, mixed_y, held_x, held_y, on_progress, stop, callbacks)
     after = scores(Classifier(model), held_x, held_y, mnist)
     return FinetuneResult(training, before, after, base.name, len(train_index), len(held_x))

@@ -270,7 +270,26 @@ def train(
     split = split_validation(mnist or load_mnist(), config.validation_size, config.train_size)
     keras.utils.set_random_seed(config.seed)
     model = build_model(config.architecture)
-    train_size, validation_size = len(split.x_train), len(split.x_val)
+    return fit(
+        model, config, split.x_train, split.y_train, split.x_val, split.y_val,
+        on_progress, stop, callbacks,
+    )  # fmt: skip
+
+
+def fit(
+    model: keras.Model,
+    config: TrainingConfig,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    on_progress: ProgressListener | None = None,
+    stop: StopSignal | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+) -> TrainingResult:
+    """Compile `model` as `config` says and fit it on these images: what training a new model
+    and fine-tuning one share. Batch-norm statistics come from the first training images."""
+    train_size, validation_size = len(x_train), len(x_val)
     reporter = ProgressReporter(
         on_progress or _ignore,
         stop or threading.Event(),
@@ -285,7 +304,7 @@ def train(
     early_stopping = None
     validation = None
     if validation_size:
-        validation = make_dataset(split.x_val, split.y_val, batch_size=1000)
+        validation = make_dataset(x_val, y_val, batch_size=1000)
         if config.early_stopping_patience is not None:
             early_stopping = keras.callbacks.EarlyStopping(
                 monitor="val_accuracy",
@@ -295,10 +314,10 @@ def train(
             all_callbacks.append(early_stopping)
 
     # After early stopping's on_train_end has restored the best weights.
-    all_callbacks.append(PreciseBatchNorm(split.x_train))
+    all_callbacks.append(PreciseBatchNorm(x_train))
     augment = drawn_digit_augmentation(config.seed) if config.augment else None
     training = make_dataset(
-        split.x_train, split.y_train, config.batch_size, shuffle_seed=config.seed, augment=augment
+        x_train, y_train, config.batch_size, shuffle_seed=config.seed, augment=augment
     )
     started = time.perf_counter()
     model.fit(

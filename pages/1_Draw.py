@@ -52,9 +52,11 @@ st.caption(
 
 
 def drawing_canvas(width: int, key: str):
-    """The canvas, white ink on black like MNIST; `key` changes when it is cleared."""
+    """The pen-width slider and the canvas, white ink on black like MNIST; `key` changes
+    when it is cleared."""
+    pen_width = st.slider("Pen width", min_value=6, max_value=45, value=22, key="pen_width")
     return st_canvas(
-        stroke_width=st.session_state.get("pen_width", 22),
+        stroke_width=pen_width,
         stroke_color="#FFFFFF",
         background_color="#000000",
         width=width,
@@ -123,7 +125,6 @@ def teach(prediction: Prediction, drawing, model: str) -> None:
 def one_digit() -> tuple[ModelInfo | None, Prediction | None]:
     drawing, answer = st.columns([1, 1.4], gap="large")
     with drawing:
-        st.slider("Pen width", min_value=6, max_value=45, value=22, key="pen_width")
         canvas = drawing_canvas(CANVAS_SIZE, "canvas")
         st.button("Clear the canvas", icon=":material/delete:", on_click=clear_canvas)
         writer_name()
@@ -159,7 +160,6 @@ def one_digit() -> tuple[ModelInfo | None, Prediction | None]:
 
 
 def whole_number() -> None:
-    st.slider("Pen width", min_value=6, max_value=45, value=22, key="pen_width")
     canvas = drawing_canvas(NUMBER_CANVAS[1], "number")
     clear, chooser = st.columns([1, 2], vertical_alignment="bottom")
     clear.button("Clear the canvas", icon=":material/delete:", on_click=clear_canvas)
