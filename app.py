@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from digit_studio.text import plain
 from digit_studio.ui import APP_ICON, APP_NAME, PAGES, describe, model_store, setup_page
 from mnist_core.errors import ModelStoreError
 
@@ -18,9 +19,9 @@ if name is None:
     st.warning("There is no model yet: train one on the **Train** page.")
 else:
     try:
-        st.info(f"Recognizing with **{describe(store.info(name))}**, the default model.")
+        st.info(f"Recognizing with **{plain(describe(store.info(name)))}**, the default model.")
     except ModelStoreError as error:
-        st.error(str(error))
+        st.error(plain(error))
 
 for page in PAGES[1:]:
     st.page_link(page.path, label=f"**{page.label}**: {page.summary}", icon=page.icon)

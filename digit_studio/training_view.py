@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from digit_studio.text import plain
 from digit_studio.ui import model_store, session_id, show_first_layer, tab_open
 from mnist_core.config import TrainingConfig
 from mnist_core.errors import MnistCoreError
@@ -38,17 +39,53 @@ def start_and_stop(
     )
     if stop_column.button("Stop", icon=":material/stop:", disabled=not running, width="stretch"):
         job.stop()
+    start = confirm_discard(job_key, start, disabled=someone_else or task is None)
     if start and task is not None:
         try:
+            model_store().check_writable()  # before minutes of training, not after
             started = start_training(task(), owner=session_id(), owner_present=tab_open())
         except MnistCoreError as error:
-            st.error(str(error))
+            st.error(plain(error))
         else:
             if job is not None:  # only now: a refused start keeps the unsaved result
                 job.discard()
             st.session_state[job_key] = started
             st.session_state.pop(f"{job_key}-saved-as", None)
             st.rerun()
+
+
+def confirm_discard(job_key: str, start: bool, disabled: bool) -> bool:
+    """Whether to start now: a finished model not yet saved is only thrown away when the user
+    says so, after a second question."""
+    job: TrainingJob | None = st.session_state.get(job_key)
+    asking = f"{job_key}-confirm-discard"
+    unsaved = (
+        job is not None
+        and job.done
+        and job.outcome is not None
+        and not st.session_state.get(f"{job_key}-saved-as")
+    )
+    if not unsaved:
+        st.session_state.pop(asking, None)
+        return start
+    if not (start or st.session_state.get(asking)):
+        return False
+    st.session_state[asking] = True
+    st.warning("Your last model is not saved. Save it first, or discard it and start again?")
+    discard_column, keep_column = st.columns(2)
+    discard = discard_column.button(
+        "Discard it and start",
+        key=f"{asking}-yes",
+        icon=":material/delete:",
+        disabled=disabled,
+        width="stretch",
+    )
+    if keep_column.button("Keep it", key=f"{asking}-no", width="stretch"):
+        st.session_state.pop(asking)
+        st.rerun()
+    if discard:
+        st.session_state.pop(asking)
+    return discard
 
 
 def job_view(job_key: str, waiting: str, what: str) -> None:
@@ -109,7 +146,7 @@ def show_result(job: TrainingJob, what: str) -> None:
     failure's message."""
     snapshot = job.snapshot()
     if snapshot.state is JobState.FAILED:
-        st.error(f"{what} failed: {snapshot.error}")
+        st.error(f"{what} failed: {plain(snapshot.error)}")
     outcome = job.outcome
     if outcome is None:
         return
@@ -141,7 +178,8 @@ def save_form(job: TrainingJob, saved_key: str) -> None:
         return
     saved = st.session_state.get(saved_key)
     if saved:
-        st.info(f"Saved as **{saved}**: it is in every model chooser now.")
+        # A stored name is letters, digits, - and _: nothing in a code span is Markdown.
+        st.info(f"Saved as `{saved}`: it is in every model chooser now.")
         return
     with st.form(f"save-{saved_key}"):
         name = st.text_input("Name", job.suggested_name, help="Letters, digits, - and _")
@@ -153,7 +191,7 @@ def save_form(job: TrainingJob, saved_key: str) -> None:
                 if make_default:
                     store.set_default(saved_info.name)
             except MnistCoreError as error:
-                st.error(str(error))
+                st.error(plain(error))
             else:
                 st.session_state[saved_key] = saved_info.name
                 st.rerun()

@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from digit_studio.text import plain
 from mnist_core.data import Mnist, load_mnist
 from mnist_core.errors import MnistCoreError
 from mnist_core.evaluate import EvaluationResult, evaluate
@@ -163,7 +164,7 @@ def _or_message(load: Callable[[], T]) -> T | None:
     try:
         return load()
     except MnistCoreError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return None
 
 

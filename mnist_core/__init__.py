@@ -30,6 +30,7 @@ _EXPORTS = {
     "NumberReading": "mnist_core.segment",
     "Prediction": "mnist_core.predict",
     "SampleStore": "mnist_core.samples",
+    "SampleStoreBusyError": "mnist_core.errors",
     "SampleStoreError": "mnist_core.errors",
     "TrainingConfig": "mnist_core.config",
     "TrainingResult": "mnist_core.train",

@@ -4,6 +4,8 @@ fine-tune on them, from a terminal."""
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import signal
 import sys
 import threading
@@ -12,29 +14,46 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from mnist_core.config import LR_SCHEDULES, FinetuneConfig, TrainingConfig
 from mnist_core.errors import MnistCoreError, SampleStoreError
-from mnist_core.models import ARCHITECTURES
-from mnist_core.samples import SampleStore
+from mnist_core.samples import SampleStore, read_samples_file
 from mnist_core.store import ModelStore
 
-DEFAULTS = TrainingConfig()
-FINETUNE_DEFAULTS = FinetuneConfig()
 BAR_WIDTH = 24
 REDRAW_SECONDS = 0.2  # progress-bar refresh interval
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status (0 ok, 1 failed, 2 bad arguments)."""
+    _quiet_tensorflow()
     args = _parser().parse_args(argv)
     try:
         return args.command(args)
     except MnistCoreError as error:
-        print(f"mnist-core: error: {error}", file=sys.stderr)
+        print(f"mnist-core: error: {printable(error)}", file=sys.stderr)
         return 1
 
 
+def _quiet_tensorflow() -> None:
+    """Keep TensorFlow's start-up log lines off stderr unless the user set their level; works
+    only before TensorFlow is imported, so this module imports it on first use."""
+    if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"  # C++ errors only: no INFO or WARNING lines
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+def printable(text: object) -> str:
+    """`text` with control and other non-printable characters escaped as repr() writes them,
+    so a file or writer name can't move the cursor, recolour the terminal or add a line."""
+    return "".join(
+        character if character.isprintable() else repr(character)[1:-1] for character in str(text)
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
+    from mnist_core.config import LR_SCHEDULES, FinetuneConfig, TrainingConfig
+    from mnist_core.models import ARCHITECTURES
+
+    defaults, finetune_defaults = TrainingConfig(), FinetuneConfig()
     parser = argparse.ArgumentParser(
         prog="mnist-core", description="Train, evaluate and use MNIST digit classifiers."
     )
@@ -44,26 +63,26 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a model and save it in the store")
-    train.add_argument("--architecture", choices=list(ARCHITECTURES), default=DEFAULTS.architecture)
-    train.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
-    train.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
-    train.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate)
-    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=DEFAULTS.lr_schedule)
+    train.add_argument("--architecture", choices=list(ARCHITECTURES), default=defaults.architecture)
+    train.add_argument("--epochs", type=int, default=defaults.epochs)
+    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=defaults.lr_schedule)
     train.add_argument(
         "--augment",
         action=argparse.BooleanOptionalAction,
-        default=DEFAULTS.augment,
+        default=defaults.augment,
         help="drawn-digit augmentation: shifts, tilts, sizes, pen widths",
     )
     train.add_argument("--train-size", type=int, help="train on the first N images only")
-    train.add_argument("--validation-size", type=int, default=DEFAULTS.validation_size)
+    train.add_argument("--validation-size", type=int, default=defaults.validation_size)
     train.add_argument(
         "--patience",
         type=int,
-        default=DEFAULTS.early_stopping_patience,
+        default=defaults.early_stopping_patience,
         help="early-stopping patience in epochs; 0 turns it off",
     )
-    train.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    train.add_argument("--seed", type=int, default=defaults.seed)
     train.add_argument("--name", help="store it under this name (default: architecture and time)")
     train.add_argument("--set-default", action="store_true", help="make it the default model")
     train.add_argument("--mnist", type=Path, help="an mnist.npz or IDX folder (default: bundled)")
@@ -110,9 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     finetune.add_argument("--name", help="store the result under this name")
     finetune.add_argument("--db", type=Path, help="samples database (default as for samples)")
     finetune.add_argument("--writer", help="only this writer's samples")
-    finetune.add_argument("--epochs", type=int, default=FINETUNE_DEFAULTS.epochs)
-    finetune.add_argument("--learning-rate", type=float, default=FINETUNE_DEFAULTS.learning_rate)
-    finetune.add_argument("--seed", type=int, default=FINETUNE_DEFAULTS.seed)
+    finetune.add_argument("--epochs", type=int, default=finetune_defaults.epochs)
+    finetune.add_argument("--learning-rate", type=float, default=finetune_defaults.learning_rate)
+    finetune.add_argument("--seed", type=int, default=finetune_defaults.seed)
     finetune.add_argument(
         "--mnist", type=Path, help="an mnist.npz or IDX folder (default: bundled)"
     )
@@ -121,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from mnist_core.config import TrainingConfig
     from mnist_core.data import load_mnist
     from mnist_core.evaluate import evaluate
     from mnist_core.predict import Classifier
@@ -141,6 +161,7 @@ def _train(args: argparse.Namespace) -> int:
     )
     name = validate_name(args.name or f"{args.architecture}-{datetime.now():%Y%m%d-%H%M%S}")
     store = ModelStore(args.models_dir)
+    store.check_writable()  # now, not after minutes of training
     mnist = load_mnist(args.mnist)
 
     stop = threading.Event()
@@ -152,7 +173,7 @@ def _train(args: argparse.Namespace) -> int:
     evaluation = evaluate(Classifier(result.model), mnist)
     print(f"test accuracy {evaluation.accuracy:.2%}, loss {evaluation.loss:.4f}")
     saved = store.save(name, result.model, result.model_info(evaluation.accuracy, evaluation.loss))
-    print(f"saved {saved.name} in {store.root}")
+    print(f"saved {saved.name} in {printable(store.root)}")
     if args.set_default:
         store.set_default(saved.name)
         print(f"{saved.name} is now the default model")
@@ -249,10 +270,10 @@ def _predict(args: argparse.Namespace) -> int:
         try:
             prediction = classifier.classify(path)
         except MnistCoreError as error:
-            print(f"{path}: error: {error}", file=sys.stderr)
+            print(f"{printable(path)}: error: {printable(error)}", file=sys.stderr)
             failed += 1
             continue
-        print(f"{path}: {prediction.label} ({prediction.confidence:.2%})")
+        print(f"{printable(path)}: {prediction.label} ({prediction.confidence:.2%})")
     return 1 if failed else 0
 
 
@@ -261,18 +282,18 @@ def _models(args: argparse.Namespace) -> int:
     infos = store.list_models()
     default = store.default_name()
     if not infos:
-        print(f"no models in {store.root}")
+        print(f"no models in {printable(store.root)}")
     header = ("", "name", "architecture", "params", "test acc", "epochs", "train s", "created")
     rows = [header] + [
         (
             "*" if info.name == default else "",
             info.name,
-            info.architecture,
+            printable(info.architecture),
             f"{info.parameters:,}",
             "-" if info.test_accuracy is None else f"{info.test_accuracy:.2%}",
             str(info.epochs_run),
             f"{info.training_seconds:.0f}",
-            info.created,
+            printable(info.created),  # names are validated; the metadata's other text is not
         )
         for info in infos
     ]
@@ -285,19 +306,19 @@ def _models(args: argparse.Namespace) -> int:
                 ).rstrip()
             )
     for name, reason in store.broken_models().items():
-        print(f"mnist-core: warning: {name}: {reason}", file=sys.stderr)
+        print(f"mnist-core: warning: {printable(name)}: {printable(reason)}", file=sys.stderr)
     return 0
 
 
 def _samples_list(args: argparse.Namespace) -> int:
     store = SampleStore(args.db)
     counts = store.counts(args.writer)
-    print(f"{counts.sum()} samples in {store.path}")
+    print(f"{counts.sum()} samples in {printable(store.path)}")
     print("digit  " + "  ".join(f"{digit:>4}" for digit in range(10)))
     print("count  " + "  ".join(f"{count:>4}" for count in counts))
     if args.writer is None:
         for writer in store.writers():
-            print(f"{writer or '(no name)'}: {store.counts(writer).sum()}")
+            print(f"{printable(writer) or '(no name)'}: {store.counts(writer).sum()}")
     return 0
 
 
@@ -308,27 +329,26 @@ def _samples_export(args: argparse.Namespace) -> int:
         args.file.write_bytes(data)
     except OSError as error:
         raise SampleStoreError(f"cannot write {args.file}: {error.strerror}") from error
-    print(f"wrote {store.counts(args.writer).sum()} samples to {args.file}")
+    print(f"wrote {store.counts(args.writer).sum()} samples to {printable(args.file)}")
     return 0
 
 
 def _samples_import(args: argparse.Namespace) -> int:
-    try:
-        data = args.file.read_bytes()
-    except OSError as error:
-        raise SampleStoreError(f"cannot read {args.file}: {error.strerror}") from error
+    data = read_samples_file(args.file)  # before the database is opened or made
     added = SampleStore(args.db).import_npz(data, writer=args.writer or "")
-    print(f"added {added} samples from {args.file}")
+    print(f"added {added} samples from {printable(args.file)}")
     return 0
 
 
 def _finetune(args: argparse.Namespace) -> int:
+    from mnist_core.config import FinetuneConfig
     from mnist_core.data import load_mnist
     from mnist_core.finetune import finetune
     from mnist_core.store import validate_name
 
     config = FinetuneConfig(epochs=args.epochs, learning_rate=args.learning_rate, seed=args.seed)
     store = ModelStore(args.models_dir)
+    store.check_writable()
     model, base = store.load(args.model)
     name = validate_name(args.name or f"{base.name}-mine-{datetime.now():%Y%m%d-%H%M%S}")
     images, labels = SampleStore(args.db).arrays(args.writer)
@@ -344,7 +364,7 @@ def _finetune(args: argparse.Namespace) -> int:
     print(f"  your handwriting {result.before.personal:.2%} -> {result.after.personal:.2%}")
     print(f"  MNIST test       {result.before.mnist:.2%} -> {result.after.mnist:.2%}")
     saved = store.save(name, model, result.model_info())
-    print(f"saved {saved.name} in {store.root}")
+    print(f"saved {saved.name} in {printable(store.root)}")
     return 0
 
 

@@ -9,6 +9,8 @@ from mnist_core.errors import ConfigError
 from mnist_core.models import ARCHITECTURES
 
 LR_SCHEDULES = ("cosine", "constant")
+MNIST_TRAINING_IMAGES = 60_000  # training and validation are both taken from these
+SEED_LIMIT = 2**32  # NumPy's and Keras' global seeds must be below this
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,7 @@ class TrainingConfig:
             raise ConfigError("validation size must be 0 to 59999")
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
             raise ConfigError("early-stopping patience must be at least 1 epoch")
-        if self.seed < 0:
-            raise ConfigError("seed must be 0 or more")
+        _check_seed(self.seed)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -67,10 +68,20 @@ class FinetuneConfig:
     def __post_init__(self) -> None:
         if not 1 <= self.epochs <= 100:
             raise ConfigError("fine-tuning epochs must be 1 to 100")
+        if not 0 < self.learning_rate <= 1:
+            raise ConfigError("learning rate must be above 0 and at most 1")
+        if not 1 <= self.batch_size <= MNIST_TRAINING_IMAGES:
+            raise ConfigError(f"batch size must be 1 to {MNIST_TRAINING_IMAGES}")
         if not 0 < self.holdout < 1:
             raise ConfigError("the held-out share must be between 0 and 1")
         if self.mnist_per_sample < 0 or self.min_mnist < 0:
             raise ConfigError("the MNIST share can't be negative")
+        _check_seed(self.seed)
+
+
+def _check_seed(seed: int) -> None:
+    if not 0 <= seed < SEED_LIMIT:
+        raise ConfigError(f"seed must be 0 to {SEED_LIMIT - 1}")
 
 
 @dataclass(frozen=True)
@@ -163,9 +174,21 @@ def _check_page_offers(config: TrainingConfig) -> None:
     for what, (value, (low, high)) in ranges.items():
         if value is not None and not low <= value <= high:
             raise ConfigError(f"the link's {what} {value} is not between {low} and {high}")
+    check_fits_mnist(config)
     if config.batch_size not in BATCH_SIZES:
         raise ConfigError(f"the link's batch size {config.batch_size} is not one the page offers")
     if config.learning_rate not in LEARNING_RATES:
         raise ConfigError(
             f"the link's learning rate {config.learning_rate:g} is not one the page offers"
+        )
+
+
+def check_fits_mnist(config: TrainingConfig) -> None:
+    """ConfigError unless the training and validation images fit in MNIST's training set."""
+    if config.train_size is not None and (
+        config.train_size + config.validation_size > MNIST_TRAINING_IMAGES
+    ):
+        raise ConfigError(
+            f"{config.train_size} training and {config.validation_size} validation images "
+            f"add up to more than MNIST's {MNIST_TRAINING_IMAGES:,}"
         )

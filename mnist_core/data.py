@@ -5,16 +5,20 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import lzma
 import os
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
 from mnist_core.errors import ConfigError, DatasetError
+from mnist_core.files import open_regular_file
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -30,6 +34,25 @@ IDX_FILES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 ARRAY_NAMES = tuple(IDX_FILES)
+# MNIST has 60,000 and 10,000 images; a split of more is not MNIST, so a header claiming more is
+# refused before anything is allocated or decompressed (a 3 MB gzip can unpack to 3 GB).
+MAX_IMAGES = 70_000
+MAX_ARRAY_BYTES = MAX_IMAGES * 28 * 28 + 10_000  # images plus the largest .npy header
+MAX_NPZ_BYTES = 4 * MAX_ARRAY_BYTES  # the four arrays stored uncompressed
+MAX_ZIP_INDEX_BYTES = 64_000  # the central directory; mnist.npz's four entries take 400 bytes
+ZIP_END_RECORD = 22  # bytes of a zip's end-of-central-directory record, its comment excluded
+# What reading a damaged or hostile gzip, zip or .npy raises: encrypted zips (RuntimeError),
+# unknown compression methods (NotImplementedError), broken deflate streams (zlib.error), ...
+READ_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+)
 
 # A batch of (N, 28, 28, 1) images in [0, 1] in, the same shape out.
 Augmentation = Callable[["tf.Tensor"], "tf.Tensor"]
@@ -89,17 +112,81 @@ def _load_cached(path: Path) -> Mnist:
     return Mnist(**arrays)
 
 
+def _read_exactly(file: IO[bytes], size: int, path: Path) -> bytes:
+    content = file.read(size)
+    if len(content) != size:
+        raise DatasetError(f"{path} is truncated")
+    return content
+
+
+def _check_claim(path: Path, name: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    """Refuse an array from its header alone, before its memory is allocated."""
+    if name.startswith("x"):
+        if len(shape) != 3 or shape[1:] != (28, 28) or dtype != np.uint8:
+            raise DatasetError(f"{path}: {name} is not (N, 28, 28) uint8 images")
+    elif len(shape) != 1 or dtype.kind not in "ui":
+        raise DatasetError(f"{path}: {name} is not a list of integer labels")
+    if shape[0] > MAX_IMAGES:
+        raise DatasetError(
+            f"{path}: {name} claims {shape[0]:,} images; an MNIST split has at most {MAX_IMAGES:,}"
+        )
+
+
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [name for name in ARRAY_NAMES if name not in archive.files]
-            if missing:
-                raise DatasetError(
-                    f"{path} lacks {', '.join(missing)}: not a Keras-style mnist.npz"
-                )
-            return {name: archive[name] for name in ARRAY_NAMES}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        raise DatasetError(f"{path} cannot be read as mnist.npz: {error}") from error
+    with open_regular_file(path, DatasetError) as file:
+        size = os.fstat(file.fileno()).st_size
+        if size > MAX_NPZ_BYTES:
+            raise DatasetError(f"{path} is {size:,} bytes: too large to be MNIST")
+        try:
+            _check_central_directory(file, path)
+            with zipfile.ZipFile(file) as archive:
+                entries = {entry.filename: entry for entry in archive.infolist()}
+                missing = [name for name in ARRAY_NAMES if f"{name}.npy" not in entries]
+                if missing:
+                    raise DatasetError(
+                        f"{path} lacks {', '.join(missing)}: not a Keras-style mnist.npz"
+                    )
+                return {
+                    name: _read_npy(archive, entries[f"{name}.npy"], name, path)
+                    for name in ARRAY_NAMES
+                }
+        except READ_ERRORS as error:
+            raise DatasetError(f"{path} cannot be read as mnist.npz: {error}") from error
+
+
+def _check_central_directory(file: BinaryIO, path: Path) -> None:
+    """Refuse a zip whose index alone would cost gigabytes to parse (about 8 bytes of memory per
+    byte), from the size its end record states (a zip64 marker counts as too large)."""
+    file.seek(0, os.SEEK_END)
+    tail_start = max(0, file.tell() - ZIP_END_RECORD - 0xFFFF)  # the record, then a comment
+    file.seek(tail_start)
+    tail = file.read()
+    file.seek(0)
+    found = tail.rfind(b"PK\x05\x06")
+    if found < 0 or len(tail) - found < ZIP_END_RECORD:
+        return  # not a zip, or truncated: ZipFile says so
+    (index_size,) = struct.unpack_from("<I", tail, found + 12)
+    if index_size > MAX_ZIP_INDEX_BYTES:
+        raise DatasetError(f"{path} lists far more files than mnist.npz")
+
+
+def _read_npy(
+    archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str, path: Path
+) -> np.ndarray:
+    """One array of an npz, its header checked before anything is allocated."""
+    if entry.file_size > MAX_ARRAY_BYTES:
+        raise DatasetError(f"{path}: {name} unpacks to {entry.file_size:,} bytes: not MNIST")
+    with archive.open(entry) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise DatasetError(f"{path}: {name} is in a .npy version this reader does not know")
+        _check_claim(path, name, shape, dtype)
+        content = _read_exactly(member, int(np.prod(shape)) * dtype.itemsize, path)
+    return np.frombuffer(content, dtype).reshape(shape, order="F" if fortran_order else "C")
 
 
 def _read_idx_folder(folder: Path) -> dict[str, np.ndarray]:
@@ -109,36 +196,39 @@ def _read_idx_folder(folder: Path) -> dict[str, np.ndarray]:
         found = next((candidate for candidate in candidates if candidate.exists()), None)
         if found is None:
             raise DatasetError(f"{folder} lacks {stem} (or {stem}.gz)")
-        arrays[name] = _read_idx(found)
+        arrays[name] = _read_idx(found, name)
     return arrays
 
 
-def _read_idx(path: Path) -> np.ndarray:
-    """Read one IDX file of unsigned bytes (the format MNIST is published in)."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as file:
-            content = file.read()
-    except (OSError, EOFError) as error:
-        raise DatasetError(f"{path} cannot be read: {error}") from error
-    if len(content) < 4 or content[:2] != b"\x00\x00" or content[2] != 0x08:
-        raise DatasetError(f"{path} is not an IDX file of unsigned bytes")
-    dimensions = content[3]
-    header = 4 + 4 * dimensions
-    shape = tuple(int.from_bytes(content[4 + 4 * i : 8 + 4 * i], "big") for i in range(dimensions))
-    if len(content) != header + int(np.prod(shape)):
-        raise DatasetError(f"{path} is truncated or has trailing bytes")
-    return np.frombuffer(content, dtype=np.uint8, offset=header).reshape(shape).copy()
+def _read_idx(path: Path, name: str) -> np.ndarray:
+    """Read one IDX file of unsigned bytes (the format MNIST is published in), gzipped or not;
+    a bomb costs no more than the size its header claims."""
+    with open_regular_file(path, DatasetError) as raw:
+        file = gzip.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw
+        try:
+            magic = file.read(4)
+            if len(magic) != 4 or magic[:3] != b"\x00\x00\x08":
+                raise DatasetError(f"{path} is not an IDX file of unsigned bytes")
+            dimensions = magic[3]
+            shape = struct.unpack(f">{dimensions}I", _read_exactly(file, 4 * dimensions, path))
+            _check_claim(path, name, shape, np.dtype(np.uint8))
+            content = _read_exactly(file, int(np.prod(shape)), path)
+            if file.read(1):
+                raise DatasetError(f"{path} has bytes after its {name} array")
+        except READ_ERRORS as error:
+            raise DatasetError(f"{path} cannot be read: {error}") from error
+    return np.frombuffer(content, dtype=np.uint8).reshape(shape)
 
 
 def _check_arrays(arrays: dict[str, np.ndarray], path: Path) -> None:
-    for split in ("train", "test"):
+    """What the headers could not tell: labels match images, are digits, and there are some."""
+    for split, what in (("train", "training"), ("test", "test")):
         images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
-            raise DatasetError(f"{path}: x_{split} is not (N, 28, 28) uint8 images")
-        if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
+        if labels.shape != (len(images),):
             raise DatasetError(f"{path}: y_{split} does not match x_{split}")
-        if labels.size and (labels.min() < 0 or labels.max() > 9):
+        if not len(images):
+            raise DatasetError(f"{path} holds no {what} images")
+        if labels.min() < 0 or labels.max() > 9:
             raise DatasetError(f"{path}: y_{split} holds labels outside 0-9")
         arrays[f"y_{split}"] = labels.astype(np.uint8)
 

@@ -48,3 +48,7 @@ class ModelLoadError(ModelStoreError):
 
 class SampleStoreError(MnistCoreError):
     """The handwriting samples database or an imported samples file is unusable."""
+
+
+class SampleStoreBusyError(SampleStoreError):
+    """Another session is writing to the samples database: try again in a moment."""

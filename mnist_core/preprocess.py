@@ -8,23 +8,30 @@ and bringing the pen width near MNIST's.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
-from typing import TypeAlias
+from collections.abc import Iterator
+from typing import BinaryIO, TypeAlias
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
-from mnist_core.errors import EmptyImageError, InvalidImageError
+from mnist_core.errors import EmptyImageError, ImageError, InvalidImageError
+from mnist_core.files import open_regular_file
 
 ImageInput: TypeAlias = "Image.Image | np.ndarray | str | os.PathLike[str] | bytes"
 
 MNIST_SIZE = 28
 DIGIT_BOX = 20  # MNIST fits every digit into 20x20 and centres it in 28x28
 MNIST_CENTRE = 14.0  # where MNIST's centres of mass sit (mean over its test set: 13.99, 14.00)
-MAX_PIXELS = 40_000_000  # larger images are refused: decompression bombs, not photos of digits
+# Larger images are refused: 24-megapixel photos pass, and decoding one takes at most ~220 MB
+# (benchmarks/fuzz_decode.py --large), so 30 uploads at once leave the server room to spare.
+MAX_PIXELS = 25_000_000
 MAX_SIDE = 560  # larger images are shrunk first; a digit needs no more and it bounds the work
+# PIL modes whose pixels can be averaged as they are; others (palette, 1-bit...) are converted first
+AVERAGEABLE_MODES = frozenset({"L", "LA", "La", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "I", "F"})
 MIN_CONTRAST = 0.15  # ink must differ from the background by this much of the full range
 NOISE_FLOOR = 0.12  # ink fainter than this share of the strongest ink is paper texture or noise
 SOLID_INK = 0.25  # ink at least this strong counts when finding strokes and specks
@@ -74,38 +81,68 @@ def resize_whole_canvas(image: ImageInput) -> np.ndarray:
 
 
 def read_image(image: ImageInput) -> np.ndarray:
-    """Decode any input to float32 (H, W, C) in [0, 1]; C is 1 (grey) or 2 (grey, alpha)."""
+    """Decode any input to float32 (H, W, C) in [0, 1], upright; C is 1 (grey) or 2 (grey, alpha).
+
+    The one checked decoding every reader uses: any failure to decode or convert a file raises
+    InvalidImageError, and a large image is decoded reduced, so the work and memory stay bounded.
+    """
     if isinstance(image, np.ndarray):
         pixels = _array_channels(image)
     elif isinstance(image, Image.Image):
-        pixels = _pil_channels(image)
+        with _decoding("the image"):
+            _check_size(image.width, image.height, "the image")
+            pixels = _pil_channels(_upright(image), "the image")
     elif isinstance(image, bytes | bytearray | memoryview):
-        pixels = _pil_channels(_open(io.BytesIO(image), "the uploaded data"))
+        pixels = _decode(io.BytesIO(image), "the uploaded data")
     elif isinstance(image, str | os.PathLike):
-        pixels = _pil_channels(_open(image, os.fspath(image)))
+        label = os.fspath(image)
+        with open_regular_file(image, InvalidImageError) as file:
+            pixels = _decode(file, label)
     else:
         raise InvalidImageError(f"cannot read an image from a {type(image).__name__}")
     return _shrink(pixels)
 
 
-def _open(source: io.BytesIO | str | os.PathLike[str], label: str) -> Image.Image:
-    try:
-        opened = Image.open(source)
+def _decode(source: BinaryIO, label: str) -> np.ndarray:
+    with _decoding(label), Image.open(source) as opened:
         _check_size(opened.width, opened.height, label)
-        opened.load()  # decode now, so truncated files fail here
-    except InvalidImageError:
+        opened.draft(None, (MAX_SIDE, MAX_SIDE))  # JPEG: decode at 1/2 to 1/8 scale when large
+        with contextlib.suppress(Exception):  # a damaged EXIF block: read the pixels as stored
+            ImageOps.exif_transpose(opened, in_place=True)  # phone photos: read as shown
+        return _pil_channels(opened, label)
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """A copy of `image` as shown (phone photos carry an EXIF orientation), or as stored."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # a damaged EXIF block is no reason to refuse the pixels
+        return image
+
+
+@contextlib.contextmanager
+def _decoding(label: str) -> Iterator[None]:
+    """Whatever decoding or converting `label` raises becomes an InvalidImageError."""
+    try:
+        yield
+    except ImageError:
         raise
-    except FileNotFoundError as error:
-        raise InvalidImageError(f"{label}: no such file") from error
     except Image.DecompressionBombError as error:
         raise InvalidImageError(f"{label} has too many pixels: too large for a digit") from error
     except UnidentifiedImageError as error:
         raise InvalidImageError(
             f"{label} is not an image we can read (PNG, JPEG, BMP, GIF, WebP)"
         ) from error
-    except (OSError, ValueError, SyntaxError, EOFError) as error:
-        raise InvalidImageError(f"{label} is damaged or truncated: {error}") from error
-    return opened
+    except MemoryError as error:
+        raise InvalidImageError(f"{label} is too large to decode") from error
+    except (OSError, SyntaxError, EOFError) as error:
+        raise InvalidImageError(f"{label} is damaged or truncated: {_detail(error)}") from error
+    except Exception as error:  # Pillow's many decoders and converters raise any kind of error
+        raise InvalidImageError(f"{label} cannot be decoded: {_detail(error)}") from error
+
+
+def _detail(error: Exception) -> str:
+    return str(error) or type(error).__name__
 
 
 def _check_size(width: int, height: int, label: str) -> None:
@@ -115,14 +152,23 @@ def _check_size(width: int, height: int, label: str) -> None:
         raise InvalidImageError(f"{label} is {width}x{height} pixels: too large for a digit")
 
 
-def _pil_channels(image: Image.Image) -> np.ndarray:
-    if image.mode.startswith("I;16"):
-        return _array_channels(np.asarray(image, dtype=np.uint16))
-    if image.mode in ("I", "F"):
-        return _array_channels(np.asarray(image, dtype=np.float64))
+def _pil_channels(image: Image.Image, label: str) -> np.ndarray:
+    """Grey (+ alpha) channels of a loaded PIL image, averaged down first when it is large."""
+    _check_size(image.width, image.height, label)  # some formats choose their size when loading
+    sixteen_bit = image.mode.startswith("I;16")
+    if sixteen_bit:
+        image = image.convert("I")
     has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
-    converted = image.convert("LA" if has_alpha else "L")
-    return _array_channels(np.asarray(converted))
+    target = image.mode if image.mode in ("I", "F") else "LA" if has_alpha else "L"
+    if image.mode not in AVERAGEABLE_MODES or "transparency" in image.info:
+        image = image.convert(target)
+    factor = max(image.size) // MAX_SIDE
+    if factor > 1:
+        image = image.reduce(factor)  # converting after, at this size, costs next to nothing
+    if image.mode != target:
+        image = image.convert(target)
+    dtype = np.uint16 if sixteen_bit else np.float64 if target in ("I", "F") else np.uint8
+    return _array_channels(np.asarray(image, dtype=dtype))
 
 
 def _array_channels(array: np.ndarray) -> np.ndarray:
@@ -170,16 +216,19 @@ def _shrink(pixels: np.ndarray) -> np.ndarray:
 def ink_map(pixels: np.ndarray) -> np.ndarray:
     """Ink strength in [0, 1] per pixel, whatever the polarity; transparency counts as background.
 
-    A canvas with a transparent background carries its ink in the alpha channel; otherwise the
-    background is the median grey (digits cover far less than half an image) and ink is what
-    differs from it, darker or lighter.
+    The background is the median grey of the visible pixels (digits cover far less than half an
+    image) and ink is what differs from it, darker or lighter. Only where the visible colour is
+    uniform (a canvas of one pen colour, a stencil) does the alpha channel carry the ink.
     """
     grey = pixels[..., 0]
     if pixels.shape[2] == 2 and pixels[..., 1].min() < 0.98:
-        ink = pixels[..., 1].copy()
+        alpha = pixels[..., 1]
+        visible = alpha >= 0.5
+        ink = _contrast(grey, grey[visible]) * alpha if visible.any() else np.zeros_like(grey)
+        if _robust_peak(np.clip(ink, 0, 1)) < MIN_CONTRAST:
+            ink = np.abs(alpha - np.median(alpha))
     else:
-        background = float(np.median(grey))
-        ink = background - grey if background > 0.5 else grey - background
+        ink = _contrast(grey, grey)
     ink = np.clip(ink, 0, 1)
     peak = _robust_peak(ink)
     if peak < MIN_CONTRAST:
@@ -187,6 +236,12 @@ def ink_map(pixels: np.ndarray) -> np.ndarray:
     ink = np.clip(ink / peak, 0, 1)
     ink[ink < NOISE_FLOOR] = 0
     return ink
+
+
+def _contrast(values: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """How far each value lies from the background (the median of `sample`), towards the ink."""
+    background = float(np.median(sample))
+    return background - values if background > 0.5 else values - background
 
 
 def _robust_peak(ink: np.ndarray) -> float:
@@ -259,17 +314,17 @@ def normalize_stroke_width(digit: np.ndarray, target: float) -> np.ndarray:
     radius = round(abs(width - target) / 2)
     if radius == 0:
         return digit
-    disk = _disk(radius)
-    if width > target:
-        thinner = ndimage.grey_erosion(digit, footprint=disk)
-        # Never erode a stroke away entirely: keep the original where erosion leaves no ink.
-        return thinner if thinner.max() >= SOLID_INK else digit
-    return ndimage.grey_dilation(digit, footprint=disk)
-
-
-def _disk(radius: int) -> np.ndarray:
-    offsets = np.arange(-radius, radius + 1)
-    return offsets[:, None] ** 2 + offsets[None, :] ** 2 <= radius**2
+    thinning = width > target
+    grow = ndimage.grey_erosion if thinning else ndimage.grey_dilation
+    changed = digit
+    # A disk of this radius as alternating 3x3 crosses and squares (an octagon): O(radius) per
+    # pixel where one disk footprint costs O(radius²), 20-35 ms for a marker's blob-like digit.
+    for step in range(radius):
+        changed = grow(changed, footprint=ndimage.generate_binary_structure(2, 1 + step % 2))
+    # Never erode a stroke away entirely: keep the original where erosion leaves no ink.
+    if thinning and changed.max() < SOLID_INK:
+        return digit
+    return changed
 
 
 def centre_by_mass(digit: np.ndarray, size: int = MNIST_SIZE) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 SQLite because it is in Python and safe for many writers: every call opens its own connection,
 writes run in one transaction each (so a killed process loses at most the write in flight), and
-WAL mode lets pages read while another session saves. The schema is versioned with
+WAL mode lets pages read while another session saves. A call waits at most `BUSY_SECONDS` for
+another session's write, then says the database is busy. The schema is versioned with
 `PRAGMA user_version` and migrated forward when the store opens.
 """
 
@@ -10,10 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import lzma
 import os
 import sqlite3
+import stat
 import time
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,13 +25,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnist_core.errors import SampleStoreError
+from mnist_core.errors import SampleStoreBusyError, SampleStoreError
+from mnist_core.files import open_regular_file
 
 SAMPLES_DB_VARIABLE = "DIGIT_STUDIO_SAMPLES_DB"
 DEFAULT_SAMPLES_DB = Path(__file__).resolve().parent.parent / "data" / "handwriting.sqlite3"
-BUSY_SECONDS = 30  # a writer waits this long for another session's write before giving up
-MAX_IMPORT = 100_000  # samples in one imported file: a handwriting set, not a dataset
-MAX_IMPORT_BYTES = 200_000_000  # unpacked size of an imported file's arrays
+BUSY_SECONDS = 2  # the longest a call waits for another session's write: a page must not hang
+MAX_SAMPLES = 60_000  # in one database: a class's handwriting, as many as MNIST's training set
+MAX_IMPORT = 10_000  # samples in one imported file: a handwriting set, not a dataset
+MAX_IMPORT_BYTES = 64_000_000  # an imported file, and its arrays unpacked: 10,000 float64 images
+MAX_IMPORT_ARRAYS = 8  # a samples file holds two, x and y
 
 # Each step takes the schema from version i to i + 1; a store opened by a newer app is refused.
 MIGRATIONS = (
@@ -43,6 +50,7 @@ MIGRATIONS = (
     """ALTER TABLE samples ADD COLUMN writer TEXT NOT NULL DEFAULT '';
     CREATE INDEX samples_by_writer ON samples (writer, label)""",
 )
+COLUMNS = "id, created, label, predicted, model, writer, image, drawing"
 
 
 @dataclass(frozen=True)
@@ -73,11 +81,28 @@ class SampleStore:
         with self._connect() as db:
             self._migrate(db)
 
+    def _refuse_special_file(self) -> None:
+        """The path must be a regular file or absent: SQLite would hang opening a FIFO and
+        write its journal beside a device (`/dev/null-journal`)."""
+        try:
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            raise SampleStoreError(
+                f"cannot use {self.path} as the samples database: {error.strerror}"
+            ) from error
+        if not stat.S_ISREG(mode):
+            raise SampleStoreError(
+                f"{self.path} is not a regular file; point {SAMPLES_DB_VARIABLE} at a database file"
+            )
+
     def _check_file(self) -> None:
         """Refuse a file that is not a sound SQLite database before anything writes to it: it
         is never overwritten. Read through SQLite, never `open()`: closing another handle on
         the file would drop the POSIX locks of this process's connections and let two writers
         corrupt it."""
+        self._refuse_special_file()
         if not self.path.exists():
             return
         uri = self.path.absolute().as_uri() + "?mode=ro"  # as_uri escapes '?', '#' and '%'
@@ -85,7 +110,9 @@ class SampleStore:
             with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=BUSY_SECONDS)) as db:
                 tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
                 version = db.execute("PRAGMA user_version").fetchone()[0]
-        except sqlite3.DatabaseError as error:
+        except sqlite3.Error as error:
+            if _result_code(error) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise self._busy() from error
             raise SampleStoreError(
                 f"{self.path} is not a usable samples database ({error}); "
                 f"move it away or point {SAMPLES_DB_VARIABLE} elsewhere"
@@ -98,6 +125,7 @@ class SampleStore:
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        self._refuse_special_file()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
@@ -110,34 +138,49 @@ class SampleStore:
             # In WAL mode NORMAL stays consistent; a power cut may lose only the last writes.
             db.execute("PRAGMA synchronous=NORMAL")
             yield db
-        except sqlite3.DatabaseError as error:
-            raise SampleStoreError(
-                f"the samples database {self.path} is damaged: {error}"
-            ) from error
+        except sqlite3.Error as error:
+            raise self._database_error(error) from error
         finally:
             db.close()
 
+    def _busy(self) -> SampleStoreBusyError:
+        return SampleStoreBusyError(
+            f"the samples database {self.path} is busy: another session is writing to it; "
+            "try again in a moment"
+        )
+
+    def _database_error(self, error: sqlite3.Error) -> SampleStoreError:
+        """Ours for SQLite's: busy is worth a retry, only a damaged file needs moving away."""
+        code = _result_code(error)
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return self._busy()
+        if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            return SampleStoreError(
+                f"the samples database {self.path} is damaged ({error}); "
+                f"move it away or point {SAMPLES_DB_VARIABLE} elsewhere"
+            )
+        if code == sqlite3.SQLITE_CONSTRAINT:
+            return SampleStoreError(f"the samples database {self.path} refused it: {error}")
+        return SampleStoreError(f"cannot use the samples database {self.path}: {error}")
+
     def _migrate(self, db: sqlite3.Connection) -> None:
-        db.execute("BEGIN IMMEDIATE")  # one session migrates; the others wait, then see it done
-        try:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
-                raise SampleStoreError(
-                    f"{self.path} was written by a newer Digit Studio (schema {version})"
-                )
-            for number in range(version, len(MIGRATIONS)):
-                for statement in MIGRATIONS[number].split(";"):
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version = {number + 1}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        version = _user_version(db)
+        if version < len(MIGRATIONS):  # else no write lock to wait for: other writers go on
+            with _transaction(db):  # one session migrates; the others wait, then see it done
+                version = _user_version(db)
+                for number in range(version, len(MIGRATIONS)):
+                    for statement in MIGRATIONS[number].split(";"):
+                        db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {number + 1}")
+        if version > len(MIGRATIONS):
+            raise SampleStoreError(
+                f"{self.path} was written by a newer Digit Studio (schema {version})"
+            )
 
     @property
     def schema_version(self) -> int:
         with self._connect() as db:
-            return db.execute("PRAGMA user_version").fetchone()[0]
+            return _user_version(db)
 
     def add(
         self,
@@ -167,64 +210,86 @@ class SampleStore:
         labels = [_as_label(label) for label in labels]
         if len(labels) != len(pixels):
             raise SampleStoreError(f"{len(pixels)} images but {len(labels)} labels")
+        predicted = None if predicted is None else _as_label(predicted)
         now = time.time()
         rows = [
             (now, label, predicted, model, writer.strip()[:64], image.tobytes(), drawing_png)
             for image, label in zip(pixels, labels, strict=True)
         ]
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                ids = [
-                    db.execute(
-                        "INSERT INTO samples (created, label, predicted, model, writer, image,"
-                        " drawing) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        row,
-                    ).lastrowid
-                    for row in rows
-                ]
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with self._connect() as db, _transaction(db):
+            held = db.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+            if held + len(rows) > MAX_SAMPLES:
+                raise SampleStoreError(
+                    f"the samples database holds {held:,} drawings and keeps at most "
+                    f"{MAX_SAMPLES:,}: no room for {len(rows):,} more; export them and "
+                    f"point {SAMPLES_DB_VARIABLE} at a new file"
+                )
+            ids = [
+                db.execute(
+                    "INSERT INTO samples (created, label, predicted, model, writer, image,"
+                    " drawing) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                ).lastrowid
+                for row in rows
+            ]
         return [int(row_id) for row_id in ids]
+
+    def restore(self, sample: Sample) -> int:
+        """Put a deleted sample back as it was, under its old id unless that has been reused."""
+        with self._connect() as db, _transaction(db):
+            taken = db.execute("SELECT 1 FROM samples WHERE id = ?", (sample.id,)).fetchone()
+            return int(
+                db.execute(
+                    f"INSERT INTO samples ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        None if taken else sample.id,
+                        sample.created,
+                        _as_label(sample.label),
+                        None if sample.predicted is None else _as_label(sample.predicted),
+                        sample.model,
+                        sample.writer,
+                        _as_pixels(sample.image).tobytes(),
+                        sample.drawing_png,
+                    ),
+                ).lastrowid
+            )
 
     def samples(self, writer: str | None = None) -> list[Sample]:
         """Every sample, oldest first; only `writer`'s when given."""
-        query = "SELECT id, created, label, predicted, model, writer, image, drawing FROM samples"
-        arguments: tuple = ()
-        if writer is not None:
-            query += " WHERE writer = ?"
-            arguments = (writer,)
+        where, arguments = _only(writer)
         with self._connect() as db:
-            rows = db.execute(query + " ORDER BY id", arguments).fetchall()
-        return [
-            Sample(
-                id=row[0],
-                created=row[1],
-                label=row[2],
-                predicted=row[3],
-                model=row[4],
-                writer=row[5],
-                image=np.frombuffer(row[6], np.uint8).reshape(28, 28),
-                drawing_png=row[7],
-            )
-            for row in rows
-        ]
+            rows = db.execute(
+                f"SELECT {COLUMNS} FROM samples{where} ORDER BY id", arguments
+            ).fetchall()
+        return [_sample(row) for row in rows]
+
+    def newest(self, writer: str | None = None, count: int = 50, skip: int = 0) -> list[Sample]:
+        """Up to `count` samples, newest first, after the `skip` newest: a page of the gallery."""
+        where, arguments = _only(writer)
+        with self._connect() as db:
+            rows = db.execute(
+                f"SELECT {COLUMNS} FROM samples{where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                (*arguments, max(0, int(count)), max(0, int(skip))),
+            ).fetchall()
+        return [_sample(row) for row in rows]
 
     def arrays(self, writer: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(N, 28, 28) uint8 images and (N,) labels, ready to train on."""
-        found = self.samples(writer)
-        images = np.stack([s.image for s in found]) if found else np.zeros((0, 28, 28), np.uint8)
-        return images, np.array([s.label for s in found], np.uint8)
+        where, arguments = _only(writer)
+        with self._connect() as db:
+            rows = db.execute(
+                f"SELECT label, image FROM samples{where} ORDER BY id", arguments
+            ).fetchall()
+        pixels = np.frombuffer(b"".join(row[1] for row in rows), np.uint8)
+        return pixels.reshape(-1, 28, 28).copy(), np.array([row[0] for row in rows], np.uint8)
 
     def counts(self, writer: str | None = None) -> np.ndarray:
         """How many samples of each digit, as a (10,) array."""
-        query, arguments = "SELECT label, COUNT(*) FROM samples", ()
-        if writer is not None:
-            query, arguments = query + " WHERE writer = ?", (writer,)
+        where, arguments = _only(writer)
         with self._connect() as db:
-            rows = db.execute(query + " GROUP BY label", arguments).fetchall()
+            rows = db.execute(
+                f"SELECT label, COUNT(*) FROM samples{where} GROUP BY label", arguments
+            ).fetchall()
         counts = np.zeros(10, np.int64)
         for label, count in rows:
             counts[label] = count
@@ -234,9 +299,14 @@ class SampleStore:
         with self._connect() as db:
             return [row[0] for row in db.execute("SELECT DISTINCT writer FROM samples ORDER BY 1")]
 
-    def delete(self, sample_id: int) -> None:
-        with self._connect() as db:
+    def delete(self, sample_id: int) -> Sample | None:
+        """Remove one sample; returns it, for `restore`, or None if it was already gone."""
+        with self._connect() as db, _transaction(db):
+            row = db.execute(
+                f"SELECT {COLUMNS} FROM samples WHERE id = ?", (int(sample_id),)
+            ).fetchone()
             db.execute("DELETE FROM samples WHERE id = ?", (int(sample_id),))
+        return None if row is None else _sample(row)
 
     def export_npz(self, writer: str | None = None) -> bytes:
         """The samples as a `.npz` file's bytes: x (N, 28, 28) uint8, y (N,) uint8."""
@@ -255,6 +325,47 @@ class SampleStore:
         return len(labels)
 
 
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction. On an error it is rolled back, and the error is what is raised."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:  # SQLite rolls back by itself after some errors (full disk, I/O)
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+        raise
+
+
+def _result_code(error: sqlite3.Error) -> int:
+    """SQLite's primary result code (SQLITE_BUSY, ...) of an error; 0 when it carries none."""
+    return (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+
+
+def _user_version(db: sqlite3.Connection) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _only(writer: str | None) -> tuple[str, tuple]:
+    """The WHERE clause that keeps `writer`'s samples, or every sample for None."""
+    return ("", ()) if writer is None else (" WHERE writer = ?", (writer,))
+
+
+def _sample(row: tuple) -> Sample:
+    return Sample(
+        id=row[0],
+        created=row[1],
+        label=row[2],
+        predicted=row[3],
+        model=row[4],
+        writer=row[5],
+        image=np.frombuffer(row[6], np.uint8).reshape(28, 28),
+        drawing_png=row[7],
+    )
+
+
 def drawing_png(rgba: np.ndarray) -> bytes:
     """The canvas as drawn, as PNG bytes: kept with a sample to see what was really drawn."""
     buffer = io.BytesIO()
@@ -262,32 +373,66 @@ def drawing_png(rgba: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def read_samples_file(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a samples file to import: only a regular file of a samples file's size."""
+    with open_regular_file(path, SampleStoreError) as file:
+        if os.fstat(file.fileno()).st_size > MAX_IMPORT_BYTES:
+            raise SampleStoreError(_too_large(os.fspath(path)))
+        try:
+            return file.read(MAX_IMPORT_BYTES + 1)
+        except OSError as error:
+            raise SampleStoreError(f"cannot read {os.fspath(path)}: {error.strerror}") from error
+
+
 def read_samples_npz(data: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """x and y from a samples `.npz`, checked: SampleStoreError says what is wrong."""
+    """x and y from a samples `.npz`, checked: SampleStoreError says what is wrong.
+
+    Sizes are checked from the zip directory and the array headers before anything is unpacked.
+    """
+    if len(data) > MAX_IMPORT_BYTES:
+        raise SampleStoreError(_too_large("the file"))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(entry.file_size for entry in archive.infolist()) > MAX_IMPORT_BYTES:
-                raise SampleStoreError("the file unpacks to more than a samples set can hold")
-            if (
-                sum(_claimed_bytes(archive, entry) for entry in archive.infolist())
-                > MAX_IMPORT_BYTES
-            ):
-                raise SampleStoreError("the file's arrays are too large for a samples set")
+            entries = archive.infolist()
+            if len(entries) > MAX_IMPORT_ARRAYS:
+                raise SampleStoreError(
+                    f"the file holds {len(entries)} arrays; a samples file holds two, x and y"
+                )
+            if sum(entry.file_size for entry in entries) > MAX_IMPORT_BYTES:
+                raise SampleStoreError(_too_large("the file unpacked"))
+            if sum(_claimed_bytes(archive, entry) for entry in entries) > MAX_IMPORT_BYTES:
+                raise SampleStoreError(_too_large("the file's arrays"))
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             if "x" not in archive or "y" not in archive:
                 raise SampleStoreError("the file needs two arrays: x (images) and y (labels)")
             images, labels = archive["x"], archive["y"]
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+    # What a damaged zip or compressed stream raises: zlib, bz2 (OSError) and lzma errors,
+    # a bad CRC, an unsupported method (NotImplementedError) or an encrypted member.
+    except (
+        OSError,
+        ValueError,
+        EOFError,
+        RuntimeError,
+        zipfile.BadZipFile,
+        zlib.error,
+        lzma.LZMAError,
+    ) as error:
         raise SampleStoreError(f"not a samples .npz file: {error}") from error
     except MemoryError as error:  # a header claiming a huge shape in a small file
-        raise SampleStoreError("the file's arrays are too large for a samples set") from error
+        raise SampleStoreError(_too_large("the file's arrays")) from error
+    if not isinstance(images, np.ndarray) or not isinstance(labels, np.ndarray):
+        raise SampleStoreError("x and y must be numpy arrays (.npy members of the .npz)")
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise SampleStoreError(f"x must hold 28x28 images, not an array of shape {images.shape}")
     if labels.shape != (len(images),):
         raise SampleStoreError(f"y must hold one label per image: {labels.shape} for {len(images)}")
     if len(images) > MAX_IMPORT:
-        raise SampleStoreError(f"{len(images)} samples: at most {MAX_IMPORT} in one file")
+        raise SampleStoreError(f"{len(images):,} samples: at most {MAX_IMPORT:,} in one file")
     return _as_pixels(images), np.array([_as_label(label) for label in labels], np.uint8)
+
+
+def _too_large(what: str) -> str:
+    return f"{what} is too large for a samples file (at most {MAX_IMPORT_BYTES // 1_000_000} MB)"
 
 
 def _claimed_bytes(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> int:
@@ -320,10 +465,11 @@ def _as_pixels(images: np.ndarray) -> np.ndarray:
 
 
 def _as_label(label: object) -> int:
+    shown = label.item() if isinstance(label, np.generic) else label  # 12, not np.int64(12)
     try:
         value = int(label)  # type: ignore[call-overload]
-    except (TypeError, ValueError) as error:
-        raise SampleStoreError(f"label {label!r} is not a digit") from error
+    except (TypeError, ValueError, OverflowError) as error:
+        raise SampleStoreError(f"label {shown!r} is not a digit") from error
     if not 0 <= value <= 9 or value != label:
-        raise SampleStoreError(f"label {label!r} is not a digit 0-9")
+        raise SampleStoreError(f"label {shown!r} is not a digit 0-9")
     return value

@@ -3,26 +3,28 @@
 Each model is `<name>.json` (its metadata, naming its weights file) and `<name>.<hash>.keras`.
 The JSON is the commit point: a save writes the new `.keras` file beside the old one, then
 atomically replaces the JSON, then removes the old file. A crash at any moment leaves either the
-old model or the new one whole.
+old model or the new one whole; a reader racing a save gets one of the two, never an error.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import hashlib
 import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from mnist_core.errors import (
     InvalidModelNameError,
@@ -40,8 +42,29 @@ DEFAULT_FILE = "default.txt"
 MAX_UNPACKED = 200_000_000  # bytes; our largest model, cnn-classic, unpacks to about 13 MB
 FILE_MODE = 0o644  # mkstemp's 0600 would hide models from other users of a shared server
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+WEIGHTS_PATTERN = re.compile(rf"(?P<name>{NAME_PATTERN.pattern})\.[0-9a-f]{{12}}\.keras")
+# What tempfile.mkstemp names our temporary files: ".tmp-" + 8 of [a-z0-9_] + our suffix.
+TEMPORARY_PATTERN = re.compile(r"\.tmp-[a-z0-9_]{8}\.(keras|json|txt|probe)")
 # Leftovers of a crashed save older than this are removed; younger ones may be a save in flight.
 STALE_SECONDS = 600
+MAX_METADATA = 1_000_000  # bytes; ours are about 1 KB
+MIN_FREE_BYTES = 50_000_000  # a few times our largest model file (cnn-classic, about 13 MB)
+# A load retries this often when a save replaces the model between reading metadata and weights.
+LOAD_ATTEMPTS = 5
+# What each write error means for the user, and what they can do about it.
+WRITE_ERRORS = {
+    errno.ENOSPC: ("disk full", "free some space"),
+    errno.EDQUOT: ("disk quota used up", "free some space"),
+    errno.EFBIG: ("file too large for this system", "raise the file size limit"),
+    errno.EROFS: ("read-only file system", "mount it writable"),
+    errno.EACCES: ("permission denied", "make the folder writable"),
+    errno.EPERM: ("permission denied", "make the folder writable"),
+    errno.EEXIST: ("a file is in the way of the folder", "move that file away"),
+    errno.ENOTDIR: ("a file is in the way of the folder", "move that file away"),
+    errno.EISDIR: ("a folder is in the way of a file", "move that folder away"),
+}
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -93,14 +116,17 @@ class ModelStore:
         """The metadata of one model; ModelNotFoundError if absent, ModelLoadError if unreadable."""
         path = self._metadata_path(name)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(_read_small(path, MAX_METADATA).decode("utf-8"))
             info = ModelInfo.from_json(data)
         except FileNotFoundError as error:
             raise ModelNotFoundError(f"no model named {name!r} in {self.root}") from error
         except (OSError, ValueError, TypeError, AttributeError) as error:
             raise ModelLoadError(f"{path} is not valid model metadata: {error}") from error
-        if info.name != name or not info.file or Path(info.file).name != info.file:
-            raise ModelLoadError(f"{path} does not describe a model named {name!r}")
+        weights = WEIGHTS_PATTERN.fullmatch(info.file) if isinstance(info.file, str) else None
+        if info.name != name or weights is None or weights["name"] != name:
+            raise ModelLoadError(
+                f"{path} does not describe a model named {name!r} with weights of its own"
+            )
         return info
 
     def list_models(self) -> list[ModelInfo]:
@@ -130,40 +156,77 @@ class ModelStore:
 
     def default_name(self) -> str | None:
         """The model marked default; if none is (or it was deleted), the most accurate one."""
-        with contextlib.suppress(OSError):
-            marked = (self.root / DEFAULT_FILE).read_text(encoding="utf-8").strip()
-            if marked in self._names():
-                return marked
+        marked = self._marked_default()
+        if marked in self._names():
+            return marked
         infos = self.list_models()
         if not infos:
             return None
         return max(infos, key=lambda info: info.test_accuracy or 0.0).name
 
-    def set_default(self, name: str) -> None:
-        self.info(name)
-        _atomic_write(self.root / DEFAULT_FILE, lambda file: file.write(name.encode()))
+    def _marked_default(self) -> str | None:
+        """The name in default.txt; None when it is absent or unreadable (not text, a folder)."""
+        try:
+            return _read_small(self.root / DEFAULT_FILE, 1024).decode("utf-8").strip()
+        except (OSError, ValueError):
+            return None
 
-    def weights_path(self, name: str) -> Path:
-        """The model's `.keras` file, for downloading."""
-        return self.root / self.info(name).file
+    def _unmark_default(self, name: str) -> None:
+        if self._marked_default() == name:
+            with contextlib.suppress(FileNotFoundError):
+                (self.root / DEFAULT_FILE).unlink()
+
+    def set_default(self, name: str) -> None:
+        """Mark `name` as the model every page starts with."""
+        self.info(name)
+        with self._writing():
+            _atomic_write(self.root / DEFAULT_FILE, lambda file: file.write(name.encode()))
+
+    def check_writable(self) -> None:
+        """ModelStoreError unless the folder can be made and written, with room for a model.
+
+        Called before training, so that minutes of training are not lost to a failing save.
+        """
+        with self._writing():
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle, probe = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=".probe")
+            try:
+                os.write(handle, b"probe")
+                os.fsync(handle)
+            finally:
+                os.close(handle)
+                os.unlink(probe)
+            space = os.statvfs(self.root)
+            free = space.f_bavail * space.f_frsize
+            if space.f_blocks and free < MIN_FREE_BYTES:
+                raise OSError(errno.ENOSPC, f"only {free / 1e6:.0f} MB free")
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn an OSError while writing into a ModelStoreError that says what to do."""
+        try:
+            yield
+        except OSError as error:
+            reason, action = WRITE_ERRORS.get(error.errno, (str(error), "check the folder"))
+            if error.errno in WRITE_ERRORS and error.strerror != os.strerror(error.errno):
+                reason = f"{reason} ({error.strerror})"  # our own detail, like the space left
+            raise ModelStoreError(
+                f"cannot write to the model store {self.root}: {reason} — {action} "
+                f"or set {MODELS_DIR_VARIABLE} to another folder"
+            ) from error
+
+    def read_weights(self, name: str) -> bytes:
+        """The bytes of the model's `.keras` file, for downloading."""
+        return self._with_weights(name, _read_weights)[0]
 
     def load(self, name: str | None = None) -> tuple[keras.Model, ModelInfo]:
         """The model (safe mode, not compiled) and its metadata; None loads the default."""
-        import keras
-
         if name is None:
             name = self.default_name()
             if name is None:
                 raise ModelNotFoundError(f"no models in {self.root}: train one first")
-        info = self.info(name)
+        model, info = self._with_weights(name, _load_keras)
         path = self.root / info.file
-        if not path.is_file():
-            raise ModelLoadError(f"{path} is missing: the store lists {name!r} but has no weights")
-        _check_archive(path)
-        try:
-            model = keras.saving.load_model(path, compile=False, safe_mode=True)
-        except Exception as error:  # Keras raises many types for corrupt or foreign files
-            raise ModelLoadError(f"{path} cannot be loaded: {error}") from error
         if tuple(model.input_shape) != (None, 28, 28, 1) or tuple(model.output_shape) != (None, 10):
             raise ModelLoadError(
                 f"{path} is not an MNIST classifier: it maps {model.input_shape} "
@@ -171,55 +234,93 @@ class ModelStore:
             )
         return model, info
 
+    def _with_weights(self, name: str, use: Callable[[Path], T]) -> tuple[T, ModelInfo]:
+        """`use` applied to the model's weights file, and the metadata naming it.
+
+        A save that replaces the model between our reading its metadata and its weights removes
+        the weights we were about to read: then read the new metadata and try again.
+        """
+        info = self.info(name)
+        for _ in range(LOAD_ATTEMPTS - 1):
+            try:
+                return _use_weights(self.root / info.file, name, use), info
+            except ModelLoadError:
+                latest = self.info(name)
+                if latest.file == info.file:
+                    raise
+                info = latest
+        return _use_weights(self.root / info.file, name, use), info
+
     def save(self, name: str, model: keras.Model | Path, info: ModelInfo) -> ModelInfo:
         """Store `model`, or a `.keras` file, under `name` (replacing that name's), atomically."""
         validate_name(name)
-        self.root.mkdir(parents=True, exist_ok=True)
+        with self._writing():
+            self.root.mkdir(parents=True, exist_ok=True)
         self._remove_leftovers()
         previous = None
         with contextlib.suppress(ModelStoreError):
             previous = self.info(name).file
 
-        handle, temporary = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=".keras")
-        os.fchmod(handle, FILE_MODE)
-        os.close(handle)
-        try:
-            if isinstance(model, Path):
-                shutil.copyfile(model, temporary)
-            else:
-                model.save(temporary)
-            digest = _fsync_and_hash(Path(temporary))
-            weights = self.root / f"{name}.{digest[:12]}.keras"
-            os.replace(temporary, weights)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-        saved = dataclasses.replace(info, name=name, file=weights.name)
-        content = json.dumps(dataclasses.asdict(saved), indent=2).encode()
-        _atomic_write(self._metadata_path(name), lambda file: file.write(content))
+        with self._writing():
+            if not self._metadata_path(name).exists():
+                self._unmark_default(name)  # a mark left by an older version must not adopt it
+            handle, temporary = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=".keras")
+            try:
+                os.fchmod(handle, FILE_MODE)
+                os.close(handle)
+                if isinstance(model, Path):
+                    shutil.copyfile(model, temporary)
+                else:
+                    model.save(temporary)
+                digest = _fsync_and_hash(Path(temporary))
+                weights = self.root / f"{name}.{digest[:12]}.keras"
+                os.replace(temporary, weights)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temporary)
+            saved = dataclasses.replace(info, name=name, file=weights.name)
+            content = json.dumps(dataclasses.asdict(saved), indent=2).encode()
+            _atomic_write(self._metadata_path(name), lambda file: file.write(content))
         if previous and previous != weights.name:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # committed: a failure here leaves a leftover
                 (self.root / previous).unlink()
         return saved
 
     def delete(self, name: str) -> None:
+        """Remove the model, its weights, and its mark as the default."""
         info = self.info(name)
-        self._metadata_path(name).unlink()
-        _fsync_directory(self.root)
-        with contextlib.suppress(FileNotFoundError):
-            (self.root / info.file).unlink()
+        with self._writing():
+            self._unmark_default(name)
+            self._metadata_path(name).unlink()
+            _fsync_directory(self.root)
+            with contextlib.suppress(FileNotFoundError):
+                (self.root / info.file).unlink()
 
     def _remove_leftovers(self) -> None:
-        """Delete temporary and unreferenced weights files that a crashed save left behind."""
-        referenced = set()
-        for name in self._names():
-            with contextlib.suppress(ModelStoreError):
-                referenced.add(self.info(name).file)
+        """Delete, once stale, files that are provably leftovers of this store's crashed saves.
+
+        Provably: a temporary file by the names our saves give them (`TEMPORARY_PATTERN`), or
+        `<name>.<hash>.keras` whose `<name>.json` reads as valid metadata naming another file.
+        Weights whose metadata is absent or unreadable are kept: it may be mid-copy or mid-edit.
+        """
         cutoff = time.time() - STALE_SECONDS
-        for path in [*self.root.glob(".tmp-*"), *self.root.glob("*.keras")]:
-            with contextlib.suppress(FileNotFoundError):
-                if path.name not in referenced and path.stat().st_mtime < cutoff:
-                    path.unlink()
+        with contextlib.suppress(OSError), os.scandir(self.root) as entries:
+            for entry in entries:
+                weights = WEIGHTS_PATTERN.fullmatch(entry.name)
+                if weights:
+                    try:
+                        if self.info(weights["name"]).file == entry.name:
+                            continue
+                    except ModelStoreError:
+                        continue
+                elif not TEMPORARY_PATTERN.fullmatch(entry.name):
+                    continue
+                with contextlib.suppress(OSError):
+                    if (
+                        entry.is_file(follow_symlinks=False)
+                        and entry.stat(follow_symlinks=False).st_mtime < cutoff
+                    ):
+                        os.unlink(entry.path)
 
 
 def _check_archive(path: Path) -> None:
@@ -233,6 +334,43 @@ def _check_archive(path: Path) -> None:
         raise ModelLoadError(
             f"{path} would unpack to {unpacked / 1e6:,.0f} MB: refused (a zip bomb?)"
         )
+
+
+def _use_weights(path: Path, name: str, use: Callable[[Path], T]) -> T:
+    if not path.is_file():
+        raise ModelLoadError(
+            f"{path} is missing: the store lists {name!r} but has no weights; "
+            "delete it and save it again"
+        )
+    return use(path)
+
+
+def _load_keras(path: Path) -> keras.Model:
+    import keras
+
+    _check_archive(path)
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many types for corrupt or foreign files
+        raise ModelLoadError(f"{path} cannot be loaded: {error}") from error
+
+
+def _read_weights(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise ModelLoadError(f"{path} cannot be read: {error}") from error
+
+
+def _read_small(path: Path, limit: int) -> bytes:
+    """A regular file's bytes, at most `limit`; OSError for others (a FIFO does not block)."""
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit:,} bytes")
+    return data
 
 
 def _fsync_and_hash(path: Path) -> str:

@@ -3,6 +3,7 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from digit_studio.text import plain
 from digit_studio.ui import (
     big_digit,
     cached_classifier,
@@ -68,12 +69,13 @@ def drawing_canvas(width: int, key: str):
     )
 
 
-def save_drawing(label: int) -> None:
-    """Store the last drawing with the digit the user says it is, then clear the canvas."""
+def save_drawing(label: int) -> bool:
+    """Store the last drawing with the digit the user says it is, then clear the canvas.
+    False when it could not be stored: the drawing stays, to try again."""
     store = sample_store()
     drawn = st.session_state.get("last_drawing")
     if store is None or drawn is None:
-        return
+        return False
     try:
         store.add(
             drawn["image"],
@@ -83,20 +85,21 @@ def save_drawing(label: int) -> None:
             writer=current_writer(),
             drawing_png=drawing_png(drawn["drawing"]),
         )
-    except MnistCoreError as error:
+    except MnistCoreError as error:  # busy (another session saving) or unusable: said, kept
         st.session_state["save_error"] = str(error)
-        return
+        return False
     said = drawn["predicted"]
     st.toast(
         f"Saved as a {label}" + ("." if label == said else f" (the network said {said})."),
         icon=":material/check_circle:",
     )
     clear_canvas()
+    return True
 
 
 def save_picked(key: str) -> None:
-    if st.session_state.get(key) is not None:
-        save_drawing(int(st.session_state[key]))
+    if st.session_state.get(key) is not None and not save_drawing(int(st.session_state[key])):
+        st.session_state[key] = None  # unpicked, so that picking the digit again retries
 
 
 def teach(prediction: Prediction, drawing, model: str) -> None:
@@ -108,7 +111,7 @@ def teach(prediction: Prediction, drawing, model: str) -> None:
         "drawing": drawing,  # encoded only if saved
     }
     if "save_error" in st.session_state:
-        st.error(st.session_state.pop("save_error"))
+        st.error(plain(st.session_state.pop("save_error")))
     with st.container(key="teach", border=True):
         st.markdown("**Was it right?** Each answer helps teach a network your handwriting.")
         yes, fix = st.columns([1, 2], vertical_alignment="bottom")

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from digit_studio.text import plain
 from digit_studio.training_view import job_view, start_and_stop
 from digit_studio.ui import setup_page
 from mnist_core.config import (
@@ -15,6 +16,7 @@ from mnist_core.config import (
     TRAIN_SIZE_RANGE,
     VALIDATION_SIZE_RANGE,
     TrainingConfig,
+    check_fits_mnist,
     config_from_query,
     config_to_query,
 )
@@ -40,7 +42,7 @@ def initial_config() -> TrainingConfig:
     try:
         return config_from_query(st.query_params.to_dict())
     except MnistCoreError as error:
-        st.warning(f"{error}; using the default settings instead.")
+        st.warning(f"{plain(error)}; using the default settings instead.")
         return TrainingConfig()
 
 
@@ -128,7 +130,7 @@ def settings_form(start: TrainingConfig, disabled: bool) -> TrainingConfig | Non
         )
         seed = st.number_input("Random seed", *SEED_RANGE, start.seed, disabled=disabled)
     try:
-        return TrainingConfig(
+        config = TrainingConfig(
             architecture=architecture,
             epochs=int(epochs),
             batch_size=int(batch_size),
@@ -140,9 +142,11 @@ def settings_form(start: TrainingConfig, disabled: bool) -> TrainingConfig | Non
             early_stopping_patience=int(patience) if early_stopping else None,
             seed=int(seed),
         )
+        check_fits_mnist(config)
     except MnistCoreError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return None
+    return config
 
 
 job: TrainingJob | None = st.session_state.get("training_job")

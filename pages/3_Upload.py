@@ -2,10 +2,11 @@
 
 import streamlit as st
 
+from digit_studio.text import plain
 from digit_studio.ui import cached_classifier, choose_model, setup_page
 from mnist_core.errors import ImageError
 from mnist_core.figures import pixelated, probability_bars
-from mnist_core.preprocess import preview
+from mnist_core.preprocess import preview, read_image
 
 FILE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 
@@ -22,19 +23,19 @@ uploads = st.file_uploader("Images", type=FILE_TYPES, accept_multiple_files=True
 
 if classifier is not None:
     for index, upload in enumerate(uploads or []):
+        name = plain(upload.name)
         with st.container(border=True):
             try:
-                prediction = classifier.classify(upload.getvalue())
+                pixels = read_image(upload.getvalue())  # decoded once, then classified and shown
+                prediction = classifier.classify(pixels)
             except ImageError as error:
-                st.error(f"**{upload.name}**: {error}")
+                st.error(f"**{name}**: {plain(error)}")
                 continue
             original, seen, chart = st.columns([1, 1, 3])
-            original.image(preview(upload.getvalue()), caption=upload.name, width="stretch")
+            original.image(preview(pixels), caption=name, width="stretch")
             seen.image(pixelated(prediction.image, 140), caption="What the network sees")
             with chart:
-                st.markdown(
-                    f"### {upload.name}: **{prediction.label}** ({prediction.confidence:.1%})"
-                )
+                st.markdown(f"### {name}: **{prediction.label}** ({prediction.confidence:.1%})")
                 st.plotly_chart(
                     probability_bars(prediction.probabilities, height=220),
                     key=f"upload-{index}",

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from digit_studio.text import plain
 from digit_studio.ui import model_store, setup_page
 from mnist_core.errors import MnistCoreError
 
@@ -14,8 +15,10 @@ st.caption(
 store = model_store()
 infos = store.list_models()
 default = store.default_name()
+if failure := st.session_state.pop("models_error", None):  # from before the last rerun
+    st.error(plain(failure))
 for name, reason in store.broken_models().items():
-    st.warning(f"**{name}** cannot be used: {reason}")
+    st.warning(f"**{plain(name)}** cannot be used: {plain(reason)}")
 if not infos:
     st.info("The store is empty: train a model on the **Train** page.")
     st.stop()
@@ -47,25 +50,35 @@ names = [info.name for info in infos]
 name = st.selectbox("Model", names, index=names.index(default) if default in names else 0)
 make_default, download, delete = st.columns(3)
 if make_default.button("Make default", disabled=name == default, width="stretch"):
-    store.set_default(name)
-    st.rerun()
-download.download_button(
-    "Download .keras",
-    data=store.weights_path(name).read_bytes(),
-    file_name=f"{name}.keras",
-    mime="application/zip",
-    width="stretch",
-)
+    try:
+        store.set_default(name)
+    except MnistCoreError as error:
+        st.error(plain(str(error)))
+    else:
+        st.rerun()
+try:
+    weights = store.read_weights(name)
+except MnistCoreError as error:
+    download.button("Download .keras", disabled=True, width="stretch")
+    st.error(plain(str(error)))
+else:
+    download.download_button(
+        "Download .keras",
+        data=weights,
+        file_name=f"{name}.keras",
+        mime="application/zip",
+        width="stretch",
+    )
 if delete.button("Delete…", width="stretch"):
     st.session_state["confirm_delete"] = name
 if st.session_state.get("confirm_delete") == name:
-    st.warning(f"Delete **{name}** for good?")
+    st.warning(f"Delete **{plain(name)}** for good?")
     confirm, cancel = st.columns(2)
     if confirm.button("Yes, delete it", type="primary", width="stretch"):
         try:
             store.delete(name)
         except MnistCoreError as error:
-            st.error(str(error))
+            st.session_state["models_error"] = str(error)
         st.session_state.pop("confirm_delete", None)
         st.rerun()
     if cancel.button("Cancel", width="stretch"):

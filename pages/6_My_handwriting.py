@@ -1,7 +1,11 @@
 """The drawings people confirmed or corrected on the Draw page, and a network fine-tuned on them."""
 
+import math
+import time
+
 import streamlit as st
 
+from digit_studio.text import plain
 from digit_studio.training_view import job_view, start_and_stop
 from digit_studio.ui import choose_model, model_store, sample_store, setup_page, writer_name
 from mnist_core.config import EPOCHS_RANGE, FinetuneConfig
@@ -9,11 +13,14 @@ from mnist_core.errors import MnistCoreError
 from mnist_core.figures import pixelated, sample_counts
 from mnist_core.finetune import MIN_SAMPLES, FinetuneTask
 from mnist_core.jobs import TrainingJob
+from mnist_core.samples import SampleStore
 
-GALLERY_SIZE = 60  # the newest drawings shown; all of them are exported and trained on
+GALLERY_PAGE = 48  # drawings a page of the gallery shows, newest first: six rows of eight
 GALLERY_COLUMNS = 8
+UNDO_DEPTH = 20  # deletions a session can undo, the latest first
 
 setup_page("My handwriting")
+st.session_state.setdefault("deleted_samples", [])
 st.title("My handwriting")
 st.caption(
     "Every drawing you confirm or correct on the **Draw** page is kept here with its label. "
@@ -24,39 +31,83 @@ store = sample_store()
 if store is None:
     st.stop()
 
+
+def delete_sample(store: SampleStore, sample_id: int) -> None:
+    """Delete a drawing, kept in this session so that Undo can put it back."""
+    try:
+        deleted = store.delete(sample_id)
+    except MnistCoreError as error:
+        st.session_state["gallery_error"] = str(error)
+        return
+    if deleted is not None:
+        kept = [*st.session_state["deleted_samples"], deleted]
+        st.session_state["deleted_samples"] = kept[-UNDO_DEPTH:]
+        st.session_state.pop("export", None)
+
+
+def undo_delete(store: SampleStore) -> None:
+    """Put the last deleted drawing back, with its label, name, time and drawing."""
+    deleted = st.session_state["deleted_samples"]
+    try:
+        store.restore(deleted[-1])
+    except MnistCoreError as error:
+        st.session_state["gallery_error"] = str(error)
+        return
+    st.session_state["deleted_samples"] = deleted[:-1]
+    st.session_state.pop("export", None)
+
+
 try:
     writers = store.writers()
 except MnistCoreError as error:
-    st.error(str(error))
+    st.error(plain(error))
     st.stop()
 writer = st.selectbox(
     "Whose drawings",
     [None, *writers],
     format_func=lambda name: "Everyone" if name is None else name or "(no name)",
     help="The name given on the Draw page.",
+    on_change=lambda: st.session_state.update(gallery_page=1),
 )
 try:
-    counts, samples, exported = (
-        store.counts(writer),
-        store.samples(writer),
-        store.export_npz(writer),
-    )
+    counts = store.counts(writer)
 except MnistCoreError as error:
-    st.error(str(error))
+    st.error(plain(error))
     st.stop()
+total = int(counts.sum())
 
 st.plotly_chart(sample_counts(counts), config={"displayModeBar": False}, key="counts")
-samples = store.samples(writer)
-if not samples:
+if "gallery_error" in st.session_state:
+    st.error(plain(st.session_state.pop("gallery_error")))
+if st.session_state["deleted_samples"]:
+    last = st.session_state["deleted_samples"][-1]
+    by = f" by {last.writer}" if last.writer else ""
+    message, undo = st.columns([4, 1], vertical_alignment="center")
+    message.info(plain(f"Deleted a drawing of a {last.label}{by}."), icon=":material/delete:")
+    undo.button(
+        "Undo", icon=":material/undo:", key="undo-delete", on_click=undo_delete, args=(store,)
+    )
+if not total:
     st.info("No drawings yet: draw on the **Draw** page and tell the network if it was right.")
 else:
-    plural = "drawing" if len(samples) == 1 else "drawings"
-    newest_only = f", the newest {GALLERY_SIZE}" if len(samples) > GALLERY_SIZE else ""
-    st.subheader(f"{len(samples)} {plural}{newest_only}")
-    newest = samples[::-1][:GALLERY_SIZE]
-    for start in range(0, len(newest), GALLERY_COLUMNS):
+    pages = math.ceil(total / GALLERY_PAGE)
+    newest_first = ", the newest first" if pages > 1 else ""
+    st.subheader(f"{total:,} {'drawing' if total == 1 else 'drawings'}{newest_first}")
+    page = 1
+    if pages > 1:
+        # Set before the widget is drawn: a page past the end (after deletions) becomes the last.
+        st.session_state["gallery_page"] = min(
+            max(1, st.session_state.get("gallery_page", 1)), pages
+        )
+        page = st.number_input(f"Page (of {pages:,})", 1, pages, key="gallery_page", step=1)
+    try:
+        shown = store.newest(writer, GALLERY_PAGE, (page - 1) * GALLERY_PAGE)
+    except MnistCoreError as error:
+        st.error(plain(error))
+        shown = []
+    for start in range(0, len(shown), GALLERY_COLUMNS):
         row = st.columns(GALLERY_COLUMNS)
-        for column, sample in zip(row, newest[start : start + GALLERY_COLUMNS], strict=False):
+        for column, sample in zip(row, shown[start : start + GALLERY_COLUMNS], strict=False):
             with column, st.container(key=f"sample-{sample.id}"):
                 said = (
                     ""
@@ -64,26 +115,37 @@ else:
                     else f" (read {sample.predicted})"
                 )
                 st.image(pixelated(sample.image / 255, size=84), caption=f"{sample.label}{said}")
-                if st.button(":material/delete:", key=f"delete-{sample.id}", help="Delete it"):
-                    try:
-                        store.delete(sample.id)
-                    except MnistCoreError as error:
-                        st.error(str(error))
-                    else:
-                        st.rerun()
+                st.button(
+                    ":material/delete:",
+                    key=f"delete-{sample.id}",
+                    help="Delete it (Undo brings it back)",
+                    on_click=delete_sample,
+                    args=(store, sample.id),
+                )
 
 export, load = st.columns(2, gap="large")
 with export:
     st.subheader("Export")
-    st.download_button(
-        "Download as .npz",
-        exported,
-        file_name="my-handwriting.npz",
-        mime="application/octet-stream",
-        icon=":material/download:",
-        disabled=not samples,
-        help="x: the 28x28 images (uint8), y: their labels. `numpy.load` reads it.",
-    )
+    # Packed only when asked: compressing thousands of drawings on every rerun would stall the page.
+    if st.button("Prepare export", icon=":material/package_2:", disabled=not total):
+        try:
+            data = store.export_npz(writer)
+        except MnistCoreError as error:
+            st.error(plain(error))
+        else:
+            st.session_state["export"] = (writer, total, time.strftime("%H:%M"), data)
+    prepared = st.session_state.get("export")
+    if prepared is not None and prepared[0] == writer:
+        _, count, when, data = prepared
+        st.download_button(
+            f"Download {count:,} drawings as .npz",
+            data,
+            file_name="my-handwriting.npz",
+            mime="application/octet-stream",
+            icon=":material/download:",
+            help=f"Prepared at {when}. x: the 28x28 images (uint8), y: their labels. "
+            "`numpy.load` reads it.",
+        )
 with load, st.form("import", clear_on_submit=True):
     st.subheader("Import")
     upload = st.file_uploader("A .npz with x (N x 28 x 28) and y (N labels)", type=["npz"])
@@ -92,12 +154,13 @@ with load, st.form("import", clear_on_submit=True):
         try:
             added = store.import_npz(upload.getvalue(), writer=name)
         except MnistCoreError as error:
-            st.error(f"{upload.name}: {error}")
+            st.error(plain(f"{upload.name}: {error}"))
         else:
-            st.session_state["imported"] = f"Added {added} drawings from {upload.name}."
+            st.session_state["imported"] = f"Added {added:,} drawings from {upload.name}."
+            st.session_state.pop("export", None)
             st.rerun()  # the counts, gallery and names above include them
     if "imported" in st.session_state:
-        st.success(st.session_state.pop("imported"))
+        st.success(plain(st.session_state.pop("imported")))
 
 st.header("Fine-tune a network on these drawings")
 job: TrainingJob | None = st.session_state.get("finetune_job")
@@ -117,7 +180,7 @@ with settings:
         config = FinetuneConfig(epochs=epochs)
         return FinetuneTask(base.name, str(model_store().root), images, labels, config)
 
-    ready = base is not None and len(samples) >= MIN_SAMPLES
+    ready = base is not None and total >= MIN_SAMPLES
     start_and_stop("finetune_job", "Fine-tune", task if ready else None)
 
 with progress:

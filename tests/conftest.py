@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 
@@ -12,11 +13,21 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mnist_core import data
 from mnist_core.config import TrainingConfig
 from mnist_core.data import Mnist, load_mnist
 from mnist_core.samples import SAMPLES_DB_VARIABLE, SampleStore
 from mnist_core.store import ModelStore
 from mnist_core.train import train
+
+
+@pytest.fixture
+def fresh_mnist_cache(monkeypatch):
+    """The bundled MNIST, read afresh: no MNIST_PATH, nothing cached before or after."""
+    monkeypatch.delenv("MNIST_PATH", raising=False)
+    data._load_cached.cache_clear()
+    yield
+    data._load_cached.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +76,18 @@ def png_bytes(image: np.ndarray, mode: str | None = None, format: str = "PNG") -
     buffer = io.BytesIO()
     Image.fromarray(image, mode=mode).save(buffer, format=format)
     return buffer.getvalue()
+
+
+def canvas_value(rgba: np.ndarray) -> dict:
+    """What the canvas component sends back: the drawing as a PNG data URL."""
+    encoded = base64.b64encode(png_bytes(rgba)).decode()
+    return {
+        "drawing": {
+            "raw": {"objects": [], "background": ""},
+            "data": f"data:image/png;base64,{encoded}",
+        },
+        "backgroundFit": None,
+    }
 
 
 __all__ = ["keras", "png_bytes"]

@@ -164,3 +164,108 @@ def test_finetune_with_too_few_samples_is_refused(store, stored_model, samples, 
     assert main(["finetune"]) == 1
     assert "at least 20" in capsys.readouterr().err
     assert [info.name for info in store.list_models()] == [stored_model]
+
+
+def _never(what: str):
+    def fail(*args, **kwargs):
+        pytest.fail(f"{what} ran although the command should have stopped before it")
+
+    return fail
+
+
+def test_file_names_are_printed_escaped(store, stored_model, mnist, tmp_path, capsys):
+    good = tmp_path / "seven\x1b[31m\nfake.png: 9 (100.00%).png"
+    good.write_bytes(png_bytes(mnist.x_test[0]))
+    bad = tmp_path / "bad\x1b[2J.png"
+    bad.write_bytes(b"not a png")
+    assert main(["predict", str(good), str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert "\x1b" not in captured.out + captured.err
+    [line] = captured.out.splitlines()
+    assert line.startswith(f"{tmp_path}/seven\\x1b[31m\\nfake.png: 9 (100.00%).png: 7 (")
+    assert len(captured.err.splitlines()) == 1
+    assert captured.err.startswith(f"{tmp_path}/bad\\x1b[2J.png: error: ")
+
+
+def test_error_lines_quoting_a_path_are_escaped(store, capsys):
+    assert main(["train", "--epochs", "1", "--mnist", "/nowhere/\x1b[31mred\nline"]) == 1
+    error = capsys.readouterr().err
+    assert error == "mnist-core: error: MNIST not found at /nowhere/\\x1b[31mred\\nline\n"
+
+
+def test_writer_names_are_printed_escaped(samples, mnist, capsys):
+    samples.add_many(mnist.x_test[:2], mnist.y_test[:2], writer="eve\x1b[2J\nmallory")
+    assert main(["samples", "list"]) == 0
+    output = capsys.readouterr().out
+    assert "\x1b" not in output and output.splitlines()[-1] == "eve\\x1b[2J\\nmallory: 2"
+
+
+def test_a_label_out_of_range_is_named_as_a_plain_number(samples, tmp_path, capsys):
+    path = tmp_path / "ten.npz"
+    np.savez(path, x=np.zeros((1, 28, 28), np.uint8), y=np.array([10]))
+    assert main(["samples", "import", str(path)]) == 1
+    assert capsys.readouterr().err == "mnist-core: error: label 10 is not a digit 0-9\n"
+
+
+def test_an_mnist_file_without_test_images_is_refused(store, stored_model, mnist, tmp_path, capsys):
+    path = tmp_path / "no-test.npz"
+    np.savez(path, x_train=mnist.x_train[:10], y_train=mnist.y_train[:10],
+             x_test=mnist.x_test[:0], y_test=mnist.y_test[:0])  # fmt: skip
+    assert main(["evaluate", "--mnist", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert "nan" not in captured.out and captured.err.endswith(" holds no test images\n")
+
+
+def test_tensorflow_keeps_quiet_on_stderr(store, stored_model, digit_files):
+    environment = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "mnist_core", "predict", str(digit_files[0])],
+        capture_output=True,
+        text=True,
+        env={**environment, "MNIST_MODELS_DIR": str(store.root)},
+        check=False,
+    )
+    assert result.returncode == 0 and result.stdout.startswith(str(digit_files[0]))
+    assert result.stderr == ""
+
+
+def test_train_into_an_unwritable_store_stops_before_training(tmp_path, monkeypatch, capsys):
+    import mnist_core.train
+
+    in_the_way = tmp_path / "models"
+    in_the_way.write_text("a file where the store's folder should be")
+    monkeypatch.setenv("MNIST_MODELS_DIR", str(in_the_way))
+    monkeypatch.setattr(mnist_core.train, "train", _never("training"))
+    assert main(["train", "--epochs", "1"]) == 1
+    error = capsys.readouterr().err
+    assert len(error.splitlines()) == 1 and "cannot write to the model store" in error
+
+
+def test_finetune_into_an_unwritable_store_stops_before_training(
+    store, stored_model, samples, mnist, monkeypatch, capsys
+):
+    import mnist_core.finetune
+
+    samples.add_many(mnist.x_train[-40:], mnist.y_train[-40:])
+    monkeypatch.setattr(mnist_core.finetune, "finetune", _never("fine-tuning"))
+    # A store with no room left; raising=False so that the old code, without the check, trains.
+    monkeypatch.setattr("mnist_core.store.MIN_FREE_BYTES", 1 << 62, raising=False)
+    assert main(["finetune", "--name", "mine"]) == 1
+    error = capsys.readouterr().err
+    assert len(error.splitlines()) == 1 and "cannot write to the model store" in error
+
+
+@pytest.mark.parametrize(
+    ("arguments", "target"),
+    [
+        (["train", "--seed", "4294967296"], "mnist_core.train.train"),
+        (["train", "--seed", "-1"], "mnist_core.train.train"),
+        (["finetune", "--seed", "-1"], "mnist_core.finetune.finetune"),
+        (["finetune", "--seed", "4294967296"], "mnist_core.finetune.finetune"),
+    ],
+)
+def test_seeds_out_of_range_stop_before_training(store, monkeypatch, capsys, arguments, target):
+    monkeypatch.setattr(target, _never("training"))
+    assert main(arguments) == 1
+    error = capsys.readouterr().err
+    assert len(error.splitlines()) == 1 and error.startswith("mnist-core: error: seed must be")

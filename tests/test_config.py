@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from mnist_core.config import PRESETS, TrainingConfig, config_from_query, config_to_query
+from mnist_core.config import (
+    PRESETS,
+    FinetuneConfig,
+    TrainingConfig,
+    config_from_query,
+    config_to_query,
+)
 from mnist_core.errors import ConfigError
 
 
@@ -45,6 +51,9 @@ def test_missing_parameters_keep_their_defaults():
         {"batch": "100"},
         {"lr": "0.005"},
         {"patience": "50"},
+        # each in range, but together more than MNIST's 60,000 training images
+        {"train": "59000", "val": "20000"},
+        {"train": "50001"},
     ],
 )
 def test_bad_links_raise_config_errors(query):
@@ -60,3 +69,28 @@ def test_presets_are_valid_configs():
             epochs=preset.epochs,
         )
     assert PRESETS["full"].train_size is None and PRESETS["full"].validation_size == 10_000
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 2**64])
+def test_seeds_numpy_cannot_take_are_refused_before_training(seed):
+    with pytest.raises(ConfigError, match="seed"):
+        TrainingConfig(seed=seed)
+    with pytest.raises(ConfigError, match="seed"):
+        FinetuneConfig(seed=seed)
+
+
+def test_the_largest_seed_is_accepted():
+    assert TrainingConfig(seed=2**32 - 1).seed == FinetuneConfig(seed=2**32 - 1).seed
+
+
+@pytest.mark.parametrize(
+    "settings", [{"learning_rate": 0}, {"learning_rate": 2}, {"batch_size": 0}]
+)
+def test_fine_tuning_settings_are_checked_before_training(settings):
+    with pytest.raises(ConfigError):
+        FinetuneConfig(**settings)
+
+
+def test_a_link_to_all_of_mnist_is_accepted():
+    config = config_from_query({"train": "50000", "val": "10000"})
+    assert config.train_size + config.validation_size == 60_000

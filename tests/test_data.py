@@ -19,12 +19,7 @@ from mnist_core.errors import ConfigError, DatasetError
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache(monkeypatch):
-    monkeypatch.delenv("MNIST_PATH", raising=False)
-    data._load_cached.cache_clear()
-    yield
-    data._load_cached.cache_clear()
+pytestmark = pytest.mark.usefixtures("fresh_mnist_cache")
 
 
 def test_bundled_mnist_is_the_standard_set():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from pathlib import Path
 
@@ -10,9 +9,10 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from digit_studio.text import plain
 from mnist_core.drawn import mnist_on_canvas
 
-from conftest import png_bytes
+from conftest import canvas_value, png_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60  # seconds per run: the first import of TensorFlow alone takes several
@@ -22,18 +22,6 @@ def page(path: str) -> AppTest:
     """A page of the multipage app, entered through app.py as a browser would."""
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     return app if path == "app.py" else app.switch_page(path)
-
-
-def canvas_value(rgba: np.ndarray) -> dict:
-    """What the canvas component sends back: the drawing as a PNG data URL."""
-    encoded = base64.b64encode(png_bytes(rgba)).decode()
-    return {
-        "drawing": {
-            "raw": {"objects": [], "background": ""},
-            "data": f"data:image/png;base64,{encoded}",
-        },
-        "backgroundFit": None,
-    }
 
 
 def shown_digit(at: AppTest) -> str:
@@ -94,10 +82,10 @@ def test_upload_page_classifies_good_files_and_reports_bad_ones(store, stored_mo
         ]
     ).run()
     assert not at.exception
-    assert len(at.error) == 1 and at.error[0].value.startswith("**broken.png**:")
+    assert len(at.error) == 1 and at.error[0].value.startswith(f"**{plain('broken.png')}**:")
     headings = [m.value for m in at.markdown if m.value.startswith("### ") and ": **" in m.value]
-    assert headings[0].startswith("### seven.png: **7**")
-    assert headings[1].startswith(f"### photo.jpg: **{mnist.y_test[1]}**")
+    assert headings[0].startswith(f"### {plain('seven.png')}: **7**")
+    assert headings[1].startswith(f"### {plain('photo.jpg')}: **{mnist.y_test[1]}**")
     assert len(at.get("plotly_chart")) == 2
 
 
@@ -284,5 +272,5 @@ def test_my_handwriting_page_imports_a_file_and_shows_it(store, stored_model, sa
     at.button(key="FormSubmitter:import-Import").click().run()
     assert not at.exception
     assert samples.counts("bob").sum() == 12
-    assert "Added 12 drawings from theirs.npz" in at.success[0].value
+    assert plain("Added 12 drawings from theirs.npz") in at.success[0].value
     assert "12 drawings" in at.subheader[0].value  # the page was drawn again with them

@@ -10,12 +10,20 @@ import sys
 import threading
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mnist_core.errors import SampleStoreError
-from mnist_core.samples import MIGRATIONS, SAMPLES_DB_VARIABLE, SampleStore
+from mnist_core import samples as samples_module
+from mnist_core.errors import SampleStoreBusyError, SampleStoreError
+from mnist_core.samples import (
+    MIGRATIONS,
+    SAMPLES_DB_VARIABLE,
+    SampleStore,
+    read_samples_file,
+    read_samples_npz,
+)
 
 
 def digit(value: int = 1) -> np.ndarray:
@@ -240,3 +248,238 @@ def test_an_import_whose_header_claims_a_huge_array_is_refused_before_allocating
     store = SampleStore(tmp_path / "s.sqlite3")
     with pytest.raises(SampleStoreError, match="too large"):
         store.import_npz(buffer.getvalue())
+
+
+def finished_within(seconds: float, call) -> object:
+    """What `call()` returned or raised, failing the test if it runs longer (a hang)."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as error:  # handed to the test below
+            outcome.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"still running after {seconds} s"
+    return outcome[0]
+
+
+def wal_store_held(path, *statements: str) -> sqlite3.Connection:
+    """A store in WAL mode, and a second connection holding it with `statements`."""
+    SampleStore(path).add(digit(), 1)
+    other = sqlite3.connect(path, isolation_level=None)
+    for statement in statements:
+        other.execute(statement)
+    return other
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        ("BEGIN IMMEDIATE",),
+        ("PRAGMA locking_mode=EXCLUSIVE", "BEGIN EXCLUSIVE"),
+    ],
+    ids=["immediate", "exclusive-locking-mode"],
+)
+def test_a_write_held_by_another_connection_is_busy_after_a_short_wait(tmp_path, statements):
+    path = tmp_path / "held.sqlite3"
+    store = SampleStore(path)
+    with contextlib.closing(wal_store_held(path, *statements)):
+        started = time.monotonic()
+        with pytest.raises(SampleStoreBusyError, match=r"busy.*try again") as raised:
+            store.add(digit(), 2)
+        assert time.monotonic() - started < 5
+        assert "damaged" not in str(raised.value) and "move it away" not in str(raised.value)
+    assert store.add(digit(), 2) > 0  # released: the same call now works
+
+
+def test_opening_while_another_connection_writes_does_not_wait(tmp_path):
+    path = tmp_path / "held.sqlite3"
+    with contextlib.closing(wal_store_held(path, "BEGIN IMMEDIATE")):
+        started = time.monotonic()
+        assert SampleStore(path).counts().sum() == 1  # WAL: readers go on beside a writer
+        assert time.monotonic() - started < 1
+
+
+def test_an_exclusive_lock_on_a_rollback_journal_database_is_busy_not_unusable(tmp_path):
+    path = tmp_path / "journal.sqlite3"
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
+        for migration in MIGRATIONS:
+            for statement in migration.split(";"):
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
+        other.execute("BEGIN EXCLUSIVE")
+        started = time.monotonic()
+        with pytest.raises(SampleStoreBusyError, match="busy") as raised:
+            SampleStore(path)
+        assert time.monotonic() - started < 5 and "move it away" not in str(raised.value)
+    assert SampleStore(path).counts().sum() == 0
+
+
+def test_a_constraint_error_is_not_called_damage(tmp_path):
+    store = SampleStore(tmp_path / "s.sqlite3")
+    with contextlib.closing(sqlite3.connect(store.path)) as db:
+        db.execute(
+            "CREATE TRIGGER full BEFORE INSERT ON samples"
+            " BEGIN SELECT RAISE(ABORT, 'no more drawings today'); END"
+        )
+    with pytest.raises(SampleStoreError, match="refused it: no more drawings today") as raised:
+        store.add(digit(), 3)
+    assert "damaged" not in str(raised.value)
+
+
+def test_a_failed_migration_reports_its_own_error_not_the_rollbacks(tmp_path, monkeypatch):
+    path = tmp_path / "s.sqlite3"
+    SampleStore(path)
+    # A step that fails after its transaction has ended: ROLLBACK would fail too.
+    broken = "CREATE TABLE extra (a); COMMIT; SELECT a FROM nowhere"
+    monkeypatch.setattr(samples_module, "MIGRATIONS", (*MIGRATIONS, broken))
+    with pytest.raises(SampleStoreError, match="no such table: nowhere") as raised:
+        SampleStore(path)
+    assert "rollback" not in str(raised.value) and "damaged" not in str(raised.value)
+
+
+def special_files(tmp_path) -> dict:
+    """A directory, a FIFO and a socket: paths that exist but are not files."""
+    import socket
+
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "folder").mkdir()
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(tmp_path / "sock"))
+    return {"fifo": tmp_path / "fifo", "folder": tmp_path / "folder", "sock": tmp_path / "sock"}
+
+
+def test_a_database_path_that_is_not_a_regular_file_is_refused_quickly(tmp_path):
+    specials = special_files(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    journals = [Path("/dev/null-journal"), Path("/dev/null-wal")]
+    existed = [journal.exists() for journal in journals]
+    for path in [*specials.values(), Path("/dev/null")]:
+        outcome = finished_within(10, lambda path=path: SampleStore(path))
+        assert isinstance(outcome, SampleStoreError), (path, outcome)
+        assert "not a regular file" in str(outcome)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert [journal.exists() for journal in journals] == existed
+
+
+def test_an_import_that_is_not_a_regular_file_is_refused_without_reading(tmp_path):
+    specials = special_files(tmp_path)
+    for path in [specials["fifo"], specials["folder"], Path("/dev/zero")]:
+        outcome = finished_within(10, lambda path=path: read_samples_file(path))
+        assert isinstance(outcome, SampleStoreError), (path, outcome)
+        assert "not a regular file" in str(outcome)
+    huge = tmp_path / "huge.npz"
+    with huge.open("wb") as file:
+        file.truncate(10**12)  # sparse: a terabyte that takes no room
+    outcome = finished_within(10, lambda: read_samples_file(huge))
+    assert isinstance(outcome, SampleStoreError) and "too large" in str(outcome)
+
+
+def test_a_samples_file_is_read_whole(tmp_path):
+    path = tmp_path / "mine.npz"
+    path.write_bytes(npz(x=np.stack([digit(), digit(2)]), y=np.array([3, 4])))
+    assert read_samples_file(path) == path.read_bytes()
+
+
+def compressed(method: int) -> bytes:
+    """A samples .npz whose members are compressed with `method`."""
+    rng = np.random.default_rng(0)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as archive:
+        for name, array in (
+            ("x", rng.integers(0, 3, (50, 28, 28), np.uint8)),
+            ("y", np.arange(50) % 10),
+        ):
+            member = io.BytesIO()
+            np.save(member, array)
+            archive.writestr(f"{name}.npy", member.getvalue())
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_a_damaged_compressed_stream_is_a_sample_store_error(method):
+    data = compressed(method)
+    read_samples_npz(data)  # sound as written
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        damaged = bytearray(data)
+        at, length = rng.integers(30, len(data) // 2), rng.integers(1, 40)
+        damaged[at : at + length] = rng.integers(0, 256, length, np.uint8).tobytes()
+        with contextlib.suppress(SampleStoreError):  # anything else fails the test
+            read_samples_npz(bytes(damaged))
+
+
+def test_an_npz_of_raw_members_or_many_members_is_refused():
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w") as archive:
+        archive.writestr("x", b"not an array")
+        archive.writestr("y", b"nor this")
+    with pytest.raises(SampleStoreError, match="numpy arrays"):
+        read_samples_npz(raw.getvalue())
+    many = io.BytesIO()
+    with zipfile.ZipFile(many, "w") as archive:
+        for index in range(1000):
+            archive.writestr(f"a{index}.npy", b"")
+    with pytest.raises(SampleStoreError, match="1000 arrays"):
+        read_samples_npz(many.getvalue())
+
+
+def test_a_member_claiming_a_huge_unpacked_size_is_refused_before_reading():
+    data = bytearray(npz(x=np.zeros((2, 28, 28), np.uint8), y=np.zeros(2, np.uint8)))
+    directory = data.rfind(b"PK\x01\x02")  # the central directory entry of the first member
+    data[directory + 24 : directory + 28] = (2**32 - 1).to_bytes(4, "little")
+    with pytest.raises(SampleStoreError, match="too large"):
+        read_samples_npz(bytes(data))
+
+
+def test_imports_and_the_database_are_capped(tmp_path, monkeypatch):
+    store = SampleStore(tmp_path / "s.sqlite3")
+    too_many = npz(x=np.zeros((10_001, 28, 28), np.uint8), y=np.zeros(10_001, np.uint8))
+    with pytest.raises(SampleStoreError, match="at most 10,000 in one file"):
+        store.import_npz(too_many)
+    monkeypatch.setattr(samples_module, "MAX_SAMPLES", 5)
+    store.add_many(np.stack([digit()] * 4), [1] * 4)
+    with pytest.raises(SampleStoreError, match="at most 5"):
+        store.add_many(np.stack([digit()] * 2), [2, 3])
+    assert store.counts().sum() == 4
+    store.add(digit(), 4)
+    with pytest.raises(SampleStoreError, match="no room"):
+        store.add(digit(), 5)
+
+
+@pytest.mark.parametrize(
+    ("labels", "shown"),
+    [(np.array([1, 12]), "label 12 is"), (np.array([1.0, 2.5]), "label 2.5 is")],
+)
+def test_labels_in_messages_are_plain_numbers(labels, shown):
+    data = npz(x=np.zeros((2, 28, 28), np.uint8), y=labels)
+    with pytest.raises(SampleStoreError, match=shown) as raised:
+        read_samples_npz(data)
+    assert "np." not in str(raised.value)
+
+
+def test_pages_of_the_newest_and_undoing_a_delete(tmp_path):
+    store = SampleStore(tmp_path / "s.sqlite3")
+    ids = store.add_many(np.stack([digit(n + 1) for n in range(7)]), list(range(7)), writer="ada")
+    store.add(digit(), 9, writer="bob")
+    assert [s.label for s in store.newest(count=3)] == [9, 6, 5]
+    assert [s.label for s in store.newest("ada", count=3, skip=3)] == [3, 2, 1]
+    assert store.newest("ada", count=3, skip=6)[0].id == ids[0]
+    original = store.samples()[2]
+    deleted = store.delete(original.id)
+    assert (deleted.id, deleted.created) == (original.id, original.created)
+    assert store.delete(original.id) is None
+    assert store.restore(deleted) == original.id
+    (back,) = [s for s in store.samples() if s.id == original.id]
+    assert (back.label, back.writer, back.created) == (original.label, "ada", original.created)
+    assert np.array_equal(back.image, original.image)
+    newest = store.newest(count=1)[0]
+    store.delete(newest.id)
+    assert store.add(digit(), 1) == newest.id  # SQLite hands the freed id out again
+    assert store.restore(newest) > newest.id  # so the restored sample takes a new one
+    assert store.counts().sum() == 9

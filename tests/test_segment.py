@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from mnist_core import segment
 from mnist_core.drawn import written_numbers
-from mnist_core.errors import EmptyImageError
+from mnist_core.errors import EmptyImageError, InvalidImageError
 from mnist_core.predict import load_classifier
 from mnist_core.segment import NUMBER_CANVAS, read_number, split_digits
 
@@ -95,3 +98,86 @@ def test_a_drawing_a_few_pixels_wide_is_not_cut_forever():
     for row, column in [(5, 4), (4, 5), (5, 5), (4, 6), (5, 6)]:
         tiny[row, column, :3] = 255
     assert len(split_digits(tiny)) == 1
+
+
+class CountingClassifier:
+    """A classifier that counts its calls and the images it is asked about."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.calls, self.images = inner, 0, 0
+
+    def predict_proba(self, batch: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        self.images += len(batch)
+        return self.inner.predict_proba(batch)
+
+
+def bars(count: int, width: int = NUMBER_CANVAS[1]) -> np.ndarray:
+    return canvas(*[[(x, 10), (x, 270)] for x in np.linspace(2, width - 3, count)], pen=1)[
+        :, :width
+    ]
+
+
+def staircase() -> np.ndarray:
+    """Strokes each a little shorter than the last: every one 'a part of' a neighbour."""
+    heights = 260 * 0.985 ** np.arange(178)
+    return canvas(*[[(4 + 4 * i, 270 - h), (4 + 4 * i, 270)] for i, h in enumerate(heights)], pen=2)
+
+
+def scribble() -> np.ndarray:
+    points = np.random.default_rng(0).random((60, 2)) * NUMBER_CANVAS[::-1]
+    return canvas([tuple(point) for point in points], pen=30)
+
+
+def blobs() -> np.ndarray:
+    """Twelve filled blobs a little wider than tall: the most work for `to_mnist`."""
+    ink = Image.new("L", NUMBER_CANVAS[::-1], 0)
+    for i in range(12):
+        ImageDraw.Draw(ink).ellipse([5 + 59 * i, 100, 58 + 59 * i, 148], fill=255)
+    rgba = canvas()
+    rgba[..., :3] = np.asarray(ink)[..., None]
+    return rgba
+
+
+def counted(monkeypatch, name: str) -> list:
+    """Wrap `segment.<name>` to log each call; the log."""
+    calls, original = [], getattr(segment, name)
+
+    def logged(*args):
+        calls.append(len(args))
+        return original(*args)
+
+    monkeypatch.setattr(segment, name, logged)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "drawing",
+    [bars(200), bars(31, width=280), staircase(), scribble(), blobs()],
+    ids=["200 bars", "31 bars on the one-digit canvas", "staircase", "huge scribble", "blobs"],
+)
+def test_a_crafted_drawing_is_read_with_bounded_work(shipped, monkeypatch, drawing):
+    """Old code read 200, 31, 143 and 14 digits and asked the network 6 times about the
+    scribble, taking seconds (benchmarks/segment_worst.py). Now at most 12 digits and one
+    wide one tried cut at 9 places: 12 + 9 * 2 = 30 images in at most 2 calls."""
+    prepared = counted(monkeypatch, "to_mnist")
+    comparisons = counted(monkeypatch, "_one_digit")
+    counting = CountingClassifier(shipped)
+    with contextlib.suppress(InvalidImageError):  # "too busy to read" is a fine answer
+        assert len(read_number(counting, drawing).digits) <= 13  # one of 12 may be cut in two
+    assert counting.calls <= 2
+    assert counting.images <= 30 and len(prepared) <= 30
+    assert len(comparisons) <= 200
+
+
+def test_a_drawing_of_many_bars_is_too_busy_to_read(shipped):
+    with pytest.raises(InvalidImageError, match="more than 12 digits"):
+        read_number(shipped, bars(200))
+
+
+def test_specks_around_a_digit_do_not_hide_it(shipped):
+    rng = np.random.default_rng(1)
+    drawing = canvas([(360, 40), (360, 240)])
+    for x, y in zip(rng.integers(0, 718, 2000), rng.integers(0, 278, 2000), strict=True):
+        drawing[y : y + 2, x : x + 2, :3] = 255
+    assert read_number(shipped, drawing).text == "1"

@@ -11,6 +11,7 @@ from mnist_core.errors import (
     InvalidModelNameError,
     ModelLoadError,
     ModelNotFoundError,
+    ModelStoreError,
 )
 from mnist_core.store import ModelStore, validate_name
 
@@ -57,7 +58,7 @@ def test_default_delete_and_fallback(store, quick_training):
     assert [i.name for i in store.list_models()] == ["high"]
     assert store.default_name() == "high"
     assert sorted(p.name for p in store.root.iterdir()) == sorted(
-        ["high.json", store.info("high").file, "default.txt"]
+        ["high.json", store.info("high").file]
     )
     with pytest.raises(ModelNotFoundError, match="no model named 'low'"):
         store.load("low")
@@ -103,7 +104,7 @@ def test_crash_before_the_commit_leaves_the_previous_model_whole(
 
     monkeypatch.setattr(os, "replace", crash_on_metadata)
     changed = keras.models.clone_model(quick_training.model)
-    with pytest.raises(OSError, match="simulated crash"):
+    with pytest.raises(ModelStoreError, match="simulated crash"):
         store.save("m", changed, quick_training.model_info(0.7))
     monkeypatch.setattr(os, "replace", real_replace)
 
@@ -136,17 +137,55 @@ def test_crash_while_writing_the_weights_leaves_nothing_half_written(
 
 
 def test_leftovers_of_a_crashed_save_are_cleaned_once_stale(store, quick_training):
-    store.root.mkdir(parents=True)
-    leftover = store.root / ".tmp-abc.keras"
-    orphan = store.root / "ghost.0123456789ab.keras"
-    for path in (leftover, orphan):
+    store.save("m", quick_training.model, quick_training.model_info(0.5))
+    leftover = store.root / ".tmp-abcd1234.keras"
+    replaced = store.root / "m.0123456789ab.keras"  # m.json names other weights: the old ones
+    for path in (leftover, replaced):
         path.write_bytes(b"partial")
         os.utime(path, (0, 0))
-    fresh = store.root / ".tmp-fresh.keras"
+    fresh = store.root / ".tmp-fresh123.keras"
     fresh.write_bytes(b"a save in flight")
+    store.save("other", quick_training.model, quick_training.model_info(0.5))
+    assert not leftover.exists() and not replaced.exists() and fresh.exists()
+    assert [i.name for i in store.list_models()] == ["m", "other"]
+
+
+def test_the_sweep_keeps_what_is_not_provably_a_leftover(store, quick_training):
+    store.root.mkdir(parents=True)
+    kept = {
+        "ghost.0123456789ab.keras": b"weights whose metadata is not (yet) there",
+        "mine.keras": b"a file someone put here",
+        ".tmp-notes.txt": b"not a name our saves give",
+    }
+    for name, content in kept.items():
+        (store.root / name).write_bytes(content)
+        os.utime(store.root / name, (0, 0))
+    (store.root / ".tmp-abcd1234.keras").mkdir()  # a folder, not our file
+    os.utime(store.root / ".tmp-abcd1234.keras", (0, 0))
     store.save("m", quick_training.model, quick_training.model_info(0.5))
-    assert not leftover.exists() and not orphan.exists() and fresh.exists()
-    assert [i.name for i in store.list_models()] == ["m"]
+    for name, content in kept.items():
+        assert (store.root / name).read_bytes() == content
+    assert (store.root / ".tmp-abcd1234.keras").is_dir()
+
+
+def test_deleting_the_default_unmarks_it(store, quick_training):
+    store.save("a", quick_training.model, quick_training.model_info(0.5))
+    store.save("b", quick_training.model, quick_training.model_info(0.9))
+    store.set_default("a")
+    store.delete("a")
+    assert not (store.root / "default.txt").exists()
+    store.save("a", quick_training.model, quick_training.model_info(0.1))
+    assert store.default_name() == "b"  # the most accurate, not the newcomer of that name
+
+
+def test_a_stale_default_mark_does_not_adopt_a_new_model(store, quick_training):
+    store.save("b", quick_training.model, quick_training.model_info(0.9))
+    (store.root / "default.txt").write_text("gone")  # left by a delete of an older version
+    store.save("gone", quick_training.model, quick_training.model_info(0.1))
+    assert store.default_name() == "b"
+    store.set_default("gone")
+    store.save("gone", quick_training.model, quick_training.model_info(0.2))  # an overwrite
+    assert store.default_name() == "gone"
 
 
 @pytest.mark.parametrize(
