@@ -1,10 +1,11 @@
-# The doors in: `make run` starts the app, `make test` runs everything CI runs. Both set up .venv.
+# The doors in: `make run` starts the app, `make test` runs everything CI runs (`make test-fast`
+# all but the browser tests). Each sets up .venv.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format benchmark classroom clean
+.PHONY: run test test-fast lint format benchmark classroom clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,22 +22,27 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/streamlit run app.py
 
-test: $(VENV)/.installed-test
+test: lint
 	scripts/ensure_chromium.sh
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
+# All but the browser tests (tests/e2e): no Chromium needed, minutes sooner.
+test-fast: lint
+	$(BIN)/pytest -m "not e2e"
+
+# Style and types: ruff, then mypy over the files [tool.mypy] names.
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 benchmark: $(VENV)/.installed
-	for module in train_speed predict_latency drawn_digits numbers finetune default_choice; do \
+	for module in import_time train_speed predict_latency drawn_digits numbers finetune \
+		default_choice; do \
 		$(BIN)/python -m benchmarks.$$module || exit 1; done
 
 # 30 browser sessions against one server: needs the test tools (Playwright) and chromium.
@@ -45,4 +51,4 @@ classroom: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.classroom --server-core
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .mypy_cache test-artifacts

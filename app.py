@@ -1,27 +1,19 @@
-"""Digit Studio's home page: what it is, the model in use, and the way to each page."""
+"""Digit Studio's entrypoint (`streamlit run app.py`): registers every page, sets the browser
+tab's title and runs the page asked for."""
 
 import streamlit as st
 
-from digit_studio.text import plain
-from digit_studio.ui import APP_ICON, APP_NAME, PAGES, describe, model_store, setup_page
-from mnist_core.errors import ModelStoreError
+from digit_studio.navigation import APP_ICON, APP_NAME, PAGES
 
-setup_page("Home")
-st.title(f"{APP_ICON} {APP_NAME}")
-st.markdown(
-    "Draw a digit and watch a neural network recognize it. "
-    "Then train a network yourself and watch it learn, batch by batch."
-)
-
-store = model_store()
-name = store.default_name()
-if name is None:
-    st.warning("There is no model yet: train one on the **Train** page.")
-else:
-    try:
-        st.info(f"Recognizing with **{plain(describe(store.info(name)))}**, the default model.")
-    except ModelStoreError as error:
-        st.error(plain(error))
-
-for page in PAGES[1:]:
-    st.page_link(page.path, label=f"**{page.label}**: {page.summary}", icon=page.icon)
+# Streamlit runs this file as __main__; a training job's spawned process imports it again as
+# __mp_main__, where no page must run.
+if __name__ == "__main__":
+    current = st.navigation([page.streamlit_page() for page in PAGES])
+    st.set_page_config(
+        page_title=f"{current.title} · {APP_NAME}",
+        page_icon=current.icon,
+        layout="wide",
+        menu_items={},
+    )
+    st.sidebar.caption(f"{APP_ICON} {APP_NAME}: see how a neural network reads handwriting.")
+    current.run()

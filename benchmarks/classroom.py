@@ -32,8 +32,8 @@ from pathlib import Path
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from playwright.async_api import async_playwright, expect
 
-from digit_studio.serve import CHROMIUM_ARGS, served_app
-from mnist_core.drawn import SKELETONS
+from benchmarks.drawn import SKELETONS
+from benchmarks.serve import CHROMIUM_ARGS, served_app
 from mnist_core.samples import SAMPLES_DB_VARIABLE
 
 # Thirty pages share two cores: a page the browser thinks is in the background must not be

@@ -2,7 +2,7 @@
 
     python -m benchmarks.drawn_digits [--count 1000] [--seed 2026]
 
-The drawings come from mnist_core.drawn: pen skeletons of each digit drawn as thick strokes on
+The drawings come from benchmarks.drawn: pen skeletons of each digit drawn as thick strokes on
 a 280x280 canvas at random size, place, tilt and pen width, in three polarities.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mnist_core.drawn import POLARITIES, DrawnDigit, drawn_digits
+from benchmarks.drawn import POLARITIES, DrawnDigit, drawn_digits
 from mnist_core.predict import Classifier
 from mnist_core.preprocess import resize_whole_canvas, to_mnist
 from mnist_core.store import ModelStore

@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from benchmarks.drawn import written_numbers
 from mnist_core.data import load_mnist
-from mnist_core.drawn import written_numbers
 from mnist_core.predict import load_classifier
 from mnist_core.segment import read_number
 

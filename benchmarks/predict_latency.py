@@ -21,8 +21,8 @@ import numpy as np
 import plotly.io
 from PIL import Image
 
+from benchmarks.drawn import mnist_on_canvas
 from mnist_core.data import load_mnist
-from mnist_core.drawn import mnist_on_canvas
 from mnist_core.explain import Inspector, first_layer
 from mnist_core.figures import (
     feature_grid,

@@ -41,7 +41,9 @@ def main() -> None:
             indices = [(start + i) % len(mnist.x_test) for i in range(count)]
             store.add_many(mnist.x_test[indices], mnist.y_test[indices], writer="class")
         page = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-        page = page.switch_page("pages/6_My_handwriting.py").run()  # warm-up: imports, caches
+        page = (
+            page.run().switch_page("app_pages/my_handwriting.py").run()
+        )  # warm-up: imports, caches
         assert not page.exception, page.exception
         seconds = []
         for _ in range(args.reruns):

@@ -7,20 +7,22 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from digit_studio.resources import model_store
+from digit_studio.session import session_id, tab_open
 from digit_studio.text import plain
-from digit_studio.ui import model_store, session_id, show_first_layer, tab_open
-from mnist_core.config import TrainingConfig
+from digit_studio.training_jobs import JobState, TrainingJob
+from digit_studio.training_slot import busy_for, start_training
+from digit_studio.widgets import show_first_layer
 from mnist_core.errors import MnistCoreError
 from mnist_core.figures import training_curves
-from mnist_core.finetune import FinetuneTask
-from mnist_core.jobs import JobState, TrainingJob, busy_for, start_training
-from mnist_core.train import clock
+from mnist_core.progress import clock
+from mnist_core.run import TrainingTask
 
 
 def start_and_stop(
     job_key: str,
     start_label: str,
-    task: Callable[[], TrainingConfig | FinetuneTask] | None,
+    task: Callable[[], TrainingTask] | None,
 ) -> None:
     """Start and Stop for this session's job kept under `job_key`, and a message while another
     session trains. `task` makes what to train when Start is pressed; None disables Start."""
@@ -37,7 +39,10 @@ def start_and_stop(
         disabled=running or someone_else or task is None,
         width="stretch",
     )
-    if stop_column.button("Stop", icon=":material/stop:", disabled=not running, width="stretch"):
+    stopping = stop_column.button(
+        "Stop", icon=":material/stop:", disabled=not running, width="stretch"
+    )
+    if stopping and job is not None:
         job.stop()
     start = confirm_discard(job_key, start, disabled=someone_else or task is None)
     if start and task is not None:

@@ -2,13 +2,45 @@
 reading whole numbers, and handwriting samples with fine-tuning on them.
 
 The public names below load their module on first use, so `import mnist_core` (and the CLI's
-`models` command) does not pay TensorFlow's start-up time.
+`models` command and `--help`) does not pay TensorFlow's start-up time. Type checkers and editors
+read the same names from the `TYPE_CHECKING` imports, which a test keeps in step with _EXPORTS.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mnist_core.config import FinetuneConfig as FinetuneConfig
+    from mnist_core.config import TrainingConfig as TrainingConfig
+    from mnist_core.data import load_mnist as load_mnist
+    from mnist_core.errors import ConfigError as ConfigError
+    from mnist_core.errors import DatasetError as DatasetError
+    from mnist_core.errors import EmptyImageError as EmptyImageError
+    from mnist_core.errors import ImageError as ImageError
+    from mnist_core.errors import InvalidImageError as InvalidImageError
+    from mnist_core.errors import InvalidModelNameError as InvalidModelNameError
+    from mnist_core.errors import MnistCoreError as MnistCoreError
+    from mnist_core.errors import ModelLoadError as ModelLoadError
+    from mnist_core.errors import ModelNotFoundError as ModelNotFoundError
+    from mnist_core.errors import ModelStoreError as ModelStoreError
+    from mnist_core.errors import SampleStoreBusyError as SampleStoreBusyError
+    from mnist_core.errors import SampleStoreError as SampleStoreError
+    from mnist_core.evaluate import EvaluationResult as EvaluationResult
+    from mnist_core.finetune import finetune as finetune
+    from mnist_core.models import ARCHITECTURES as ARCHITECTURES
+    from mnist_core.models import build_model as build_model
+    from mnist_core.predict import Classifier as Classifier
+    from mnist_core.predict import Prediction as Prediction
+    from mnist_core.predict import load_classifier as load_classifier
+    from mnist_core.preprocess import to_mnist as to_mnist
+    from mnist_core.samples import SampleStore as SampleStore
+    from mnist_core.segment import NumberReading as NumberReading
+    from mnist_core.segment import read_number as read_number
+    from mnist_core.store import ModelInfo as ModelInfo
+    from mnist_core.store import ModelStore as ModelStore
+    from mnist_core.train import TrainingResult as TrainingResult
 
 _EXPORTS = {
     "ARCHITECTURES": "mnist_core.models",
@@ -45,7 +77,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'mnist_core' has no attribute {name!r}")
     return getattr(importlib.import_module(_EXPORTS[name]), name)

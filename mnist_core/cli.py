@@ -13,11 +13,19 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from mnist_core.data import NUM_CLASSES
 from mnist_core.errors import MnistCoreError, SampleStoreError
 from mnist_core.samples import SampleStore, read_samples_file
 from mnist_core.store import ModelStore
 
+if TYPE_CHECKING:
+    from mnist_core.config import SettingsConfig
+    from mnist_core.data import Mnist
+    from mnist_core.run import Trained, TrainingTask
+
+C = TypeVar("C", bound="SettingsConfig")
 BAR_WIDTH = 24
 REDRAW_SECONDS = 0.2  # progress-bar refresh interval
 
@@ -50,10 +58,8 @@ def printable(text: object) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from mnist_core.config import LR_SCHEDULES, FinetuneConfig, TrainingConfig
-    from mnist_core.models import ARCHITECTURES
+    from mnist_core.config import FinetuneConfig, TrainingConfig
 
-    defaults, finetune_defaults = TrainingConfig(), FinetuneConfig()
     parser = argparse.ArgumentParser(
         prog="mnist-core", description="Train, evaluate and use MNIST digit classifiers."
     )
@@ -63,26 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a model and save it in the store")
-    train.add_argument("--architecture", choices=list(ARCHITECTURES), default=defaults.architecture)
-    train.add_argument("--epochs", type=int, default=defaults.epochs)
-    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=defaults.lr_schedule)
-    train.add_argument(
-        "--augment",
-        action=argparse.BooleanOptionalAction,
-        default=defaults.augment,
-        help="drawn-digit augmentation: shifts, tilts, sizes, pen widths",
-    )
-    train.add_argument("--train-size", type=int, help="train on the first N images only")
-    train.add_argument("--validation-size", type=int, default=defaults.validation_size)
-    train.add_argument(
-        "--patience",
-        type=int,
-        default=defaults.early_stopping_patience,
-        help="early-stopping patience in epochs; 0 turns it off",
-    )
-    train.add_argument("--seed", type=int, default=defaults.seed)
+    _add_settings(train, TrainingConfig)
     train.add_argument("--name", help="store it under this name (default: architecture and time)")
     train.add_argument("--set-default", action="store_true", help="make it the default model")
     train.add_argument("--mnist", type=Path, help="an mnist.npz or IDX folder (default: bundled)")
@@ -129,9 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     finetune.add_argument("--name", help="store the result under this name")
     finetune.add_argument("--db", type=Path, help="samples database (default as for samples)")
     finetune.add_argument("--writer", help="only this writer's samples")
-    finetune.add_argument("--epochs", type=int, default=finetune_defaults.epochs)
-    finetune.add_argument("--learning-rate", type=float, default=finetune_defaults.learning_rate)
-    finetune.add_argument("--seed", type=int, default=finetune_defaults.seed)
+    _add_settings(finetune, FinetuneConfig)
     finetune.add_argument(
         "--mnist", type=Path, help="an mnist.npz or IDX folder (default: bundled)"
     )
@@ -139,40 +124,68 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _train(args: argparse.Namespace) -> int:
-    from mnist_core.config import TrainingConfig
-    from mnist_core.data import load_mnist
-    from mnist_core.evaluate import evaluate
-    from mnist_core.predict import Classifier
-    from mnist_core.store import validate_name
-    from mnist_core.train import train
+def _add_settings(parser: argparse.ArgumentParser, config_type: type[SettingsConfig]) -> None:
+    """An option for every setting of `config_type`: named, explained and read as its field
+    says; the config checks the values."""
+    from mnist_core.config import setting_text, settings_of
 
-    config = TrainingConfig(
-        architecture=args.architecture,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        lr_schedule=args.lr_schedule,
-        augment=args.augment,
-        train_size=args.train_size,
-        validation_size=args.validation_size,
-        early_stopping_patience=args.patience or None,
-        seed=args.seed,
-    )
-    name = validate_name(args.name or f"{args.architecture}-{datetime.now():%Y%m%d-%H%M%S}")
-    store = ModelStore(args.models_dir)
-    store.check_writable()  # now, not after minutes of training
-    mnist = load_mnist(args.mnist)
+    defaults = config_type()
+    for name, spec in settings_of(config_type).items():
+        option = spec.flag or name.replace("_", "-")
+        default = getattr(defaults, name)
+        details: dict[str, Any] = {"dest": name, "default": default}
+        details["help"] = f"{spec.help} (default: {setting_text(default)})"
+        if isinstance(default, bool):
+            details["action"] = argparse.BooleanOptionalAction
+        else:
+            details["type"] = _reader(config_type, name)
+            details["choices"] = spec.choices
+            details["metavar"] = None if spec.choices else option.upper().replace("-", "_")
+        parser.add_argument(f"--{option}", **details)
+
+
+def _reader(config_type: type[SettingsConfig], name: str) -> Callable[[str], object]:
+    """parse_setting for one setting, named as argparse names the type in its error message."""
+    from mnist_core.config import parse_setting, value_types
+
+    def read(text: str) -> object:
+        return parse_setting(config_type, name, text)
+
+    read.__name__ = value_types(config_type)[name][0].__name__
+    return read
+
+
+def _settings(config_type: type[C], args: argparse.Namespace) -> C:
+    """The config made of the options _add_settings added."""
+    from mnist_core.config import settings_of
+
+    return config_type(**{name: getattr(args, name) for name in settings_of(config_type)})
+
+
+def _run(task: TrainingTask, mnist: Mnist) -> Trained:
+    """run_training with a progress bar; the first Ctrl+C stops it after the batch."""
+    from mnist_core.run import run_training
 
     stop = threading.Event()
     previous_handler = signal.signal(signal.SIGINT, _stop_on_first_interrupt(stop))
     try:
-        result = train(config, mnist, on_progress=ProgressPrinter(), stop=stop)
+        return run_training(task, ProgressPrinter(), stop, mnist=mnist)
     finally:
         signal.signal(signal.SIGINT, previous_handler)
-    evaluation = evaluate(Classifier(result.model), mnist)
-    print(f"test accuracy {evaluation.accuracy:.2%}, loss {evaluation.loss:.4f}")
-    saved = store.save(name, result.model, result.model_info(evaluation.accuracy, evaluation.loss))
+
+
+def _train(args: argparse.Namespace) -> int:
+    from mnist_core.config import TrainingConfig
+    from mnist_core.data import load_mnist
+    from mnist_core.store import validate_name
+
+    config = _settings(TrainingConfig, args)
+    name = validate_name(args.name or f"{config.name_stem}-{datetime.now():%Y%m%d-%H%M%S}")
+    store = ModelStore(args.models_dir)
+    store.check_writable()  # now, not after minutes of training
+    trained = _run(config, load_mnist(args.mnist))
+    print(f"test accuracy {trained.info.test_accuracy:.2%}, loss {trained.info.test_loss:.4f}")
+    saved = store.save(name, trained.model, trained.info)
     print(f"saved {saved.name} in {printable(store.root)}")
     if args.set_default:
         store.set_default(saved.name)
@@ -198,7 +211,7 @@ class ProgressPrinter:
         self.interactive = sys.stdout.isatty()
 
     def __call__(self, event: object) -> None:
-        from mnist_core.train import (
+        from mnist_core.progress import (
             BatchEnded,
             EpochEnded,
             TrainingEnded,
@@ -254,9 +267,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     classifier = load_classifier(args.name, ModelStore(args.models_dir))
     result = evaluate(classifier, load_mnist(args.mnist))
-    print(f"{classifier.info.name}: test accuracy {result.accuracy:.2%}, loss {result.loss:.4f}")
+    name = classifier.info.name if classifier.info is not None else args.name
+    print(f"{name}: test accuracy {result.accuracy:.2%}, loss {result.loss:.4f}")
     print("digit  precision  recall")
-    for digit in range(10):
+    for digit in range(NUM_CLASSES):
         print(f"{digit:>5}  {result.precision[digit]:>9.2%}  {result.recall[digit]:>6.2%}")
     return 0
 
@@ -314,7 +328,7 @@ def _samples_list(args: argparse.Namespace) -> int:
     store = SampleStore(args.db)
     counts = store.counts(args.writer)
     print(f"{counts.sum()} samples in {printable(store.path)}")
-    print("digit  " + "  ".join(f"{digit:>4}" for digit in range(10)))
+    print("digit  " + "  ".join(f"{digit:>4}" for digit in range(NUM_CLASSES)))
     print("count  " + "  ".join(f"{count:>4}" for count in counts))
     if args.writer is None:
         for writer in store.writers():
@@ -343,27 +357,23 @@ def _samples_import(args: argparse.Namespace) -> int:
 def _finetune(args: argparse.Namespace) -> int:
     from mnist_core.config import FinetuneConfig
     from mnist_core.data import load_mnist
-    from mnist_core.finetune import finetune
+    from mnist_core.finetune import FinetuneTask
     from mnist_core.store import validate_name
 
-    config = FinetuneConfig(epochs=args.epochs, learning_rate=args.learning_rate, seed=args.seed)
+    config = _settings(FinetuneConfig, args)
     store = ModelStore(args.models_dir)
     store.check_writable()
-    model, base = store.load(args.model)
-    name = validate_name(args.name or f"{base.name}-mine-{datetime.now():%Y%m%d-%H%M%S}")
+    _, base = store.load(args.model)  # a missing or broken model stops it before anything else
     images, labels = SampleStore(args.db).arrays(args.writer)
-    stop = threading.Event()
-    previous_handler = signal.signal(signal.SIGINT, _stop_on_first_interrupt(stop))
-    try:
-        result = finetune(
-            model, base, images, labels, load_mnist(args.mnist), config, ProgressPrinter(), stop
-        )
-    finally:
-        signal.signal(signal.SIGINT, previous_handler)
-    print(f"held-out samples ({result.personal_held_out}) and MNIST test, before -> after:")
-    print(f"  your handwriting {result.before.personal:.2%} -> {result.after.personal:.2%}")
-    print(f"  MNIST test       {result.before.mnist:.2%} -> {result.after.mnist:.2%}")
-    saved = store.save(name, model, result.model_info())
+    task = FinetuneTask(base.name, str(store.root), images, labels, config)
+    name = validate_name(args.name or f"{task.name_stem}-{datetime.now():%Y%m%d-%H%M%S}")
+    trained = _run(task, load_mnist(args.mnist))
+    before, after = trained.before, trained.after
+    assert before is not None and after is not None  # a FinetuneTask always measures both
+    print(f"held-out samples ({trained.held_out}) and MNIST test, before -> after:")
+    print(f"  your handwriting {before.personal:.2%} -> {after.personal:.2%}")
+    print(f"  MNIST test       {before.mnist:.2%} -> {after.mnist:.2%}")
+    saved = store.save(name, trained.model, trained.info)
     print(f"saved {saved.name} in {printable(store.root)}")
     return 0
 

@@ -1,93 +1,257 @@
-"""Training defaults in one place, each with its reason; the CLI and Train page override them."""
+"""Every training setting in one place: each field's default with its reason, its limits and what
+the Train page offers. The checks, the CLI's options and a link's parameters are all derived from
+these fields, so a new setting is one new field."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+import typing
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 from mnist_core.errors import ConfigError
 from mnist_core.models import ARCHITECTURES
 
+if TYPE_CHECKING:
+    import keras
+
+    from mnist_core.data import Mnist
+    from mnist_core.progress import ProgressListener, StopSignal
+    from mnist_core.run import Trained
+
 LR_SCHEDULES = ("cosine", "constant")
 MNIST_TRAINING_IMAGES = 60_000  # training and validation are both taken from these
 SEED_LIMIT = 2**32  # NumPy's and Keras' global seeds must be below this
+NONE = "none"  # how a setting that can be off or unlimited is switched so, as text
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The numbers from `low` to `high`; `above` and `below` leave out the ends themselves."""
+
+    low: float
+    high: float | None = None  # None: no upper limit
+    above: bool = False
+    below: bool = False
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, int | float):
+            return False
+        over_low = value > self.low if self.above else value >= self.low
+        under_high = self.high is None or (value < self.high if self.below else value <= self.high)
+        return over_low and under_high
+
+    def __str__(self) -> str:
+        if self.high is None:
+            return f"{'above' if self.above else 'at least'} {self.low}"
+        if self.above and self.below:
+            return f"between {self.low} and {self.high}"
+        if self.above or self.below:
+            return (
+                f"{'above' if self.above else 'at least'} {self.low} and "
+                f"{'below' if self.below else 'at most'} {self.high}"
+            )
+        return f"{self.low} to {self.high}"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What a config field means and which values it takes, kept in the field's metadata."""
+
+    help: str  # one line for the CLI's --help
+    label: str  # how messages name it
+    bounds: Bounds | None = None
+    choices: tuple[Any, ...] | None = None
+    # What the Train page's widget offers, and so all a link may ask for: a range or the steps
+    # of a slider. None: every valid value.
+    offered: Bounds | tuple[Any, ...] | None = None
+    flag: str | None = None  # the CLI option's name, where it is not the field's
+    also_none: str | None = None  # another text that means None, as the CLI has always taken
+
+    def check(self, value: object) -> None:
+        """ConfigError unless `value` is one this setting takes (None is checked by the caller)."""
+        if self.choices is not None and value not in self.choices:
+            known = ", ".join(map(str, self.choices))
+            raise ConfigError(f"unknown {self.label} {value!r}; choose one of {known}")
+        if self.bounds is not None and value not in self.bounds:
+            raise ConfigError(f"{self.label} must be {self.bounds}")
+
+
+def setting(default: Any, help: str, label: str, **details: Any) -> Any:
+    """A config field with its default and its Setting (see Setting for `details`)."""
+    return field(default=default, metadata={"setting": Setting(help, label, **details)})
+
+
+def _seed() -> Any:
+    return setting(
+        0, "weights, shuffling and augmentation all follow it", "seed",
+        bounds=Bounds(0, SEED_LIMIT - 1), offered=Bounds(0, 2**31 - 1),
+    )  # fmt: skip
+
+
+def _learning_rate(default: float, reason: str, **details: Any) -> Any:
+    return setting(default, reason, "learning rate", bounds=Bounds(0, 1, above=True), **details)
+
+
+def _batch_size(default: int, reason: str, **details: Any) -> Any:
+    return setting(
+        default, reason, "batch size", bounds=Bounds(1, MNIST_TRAINING_IMAGES), **details
+    )
 
 
 @dataclass(frozen=True)
 class TrainingConfig:
     """Everything that decides a training run; a run is reproducible from it."""
 
-    architecture: str = "cnn"  # see mnist_core.models.ARCHITECTURES
-    epochs: int = 12  # the cosine schedule decays to zero over exactly these
-    batch_size: int = 128  # the classic recipe's batch
-    learning_rate: float = 1e-3  # Adam's usual start, the classic recipe's
-    lr_schedule: str = "cosine"  # "constant" = the classic recipe; cosine reaches higher accuracy
-    augment: bool = True  # shifts, tilts, sizes, pen widths: what drawn digits add to MNIST
-    train_size: int | None = None  # None = every training image not held out for validation
-    validation_size: int = 10_000  # the last 10,000 training images, MNIST's usual split
-    early_stopping_patience: int | None = 3  # epochs without val-accuracy gain; None = never
-    seed: int = 0  # weights, shuffling and augmentation all follow it
+    architecture: str = setting(
+        "cnn", "the network, one of `mnist-core models`' architectures", "architecture",
+        choices=tuple(ARCHITECTURES),
+    )  # fmt: skip
+    epochs: int = setting(
+        12, "passes over the training images; the cosine schedule decays to zero over these",
+        "epochs", bounds=Bounds(1, 1000), offered=Bounds(1, 30),
+    )  # fmt: skip
+    batch_size: int = _batch_size(
+        128, "images per optimizer step; 128 is the classic recipe's",
+        offered=(16, 32, 64, 128, 256, 512),
+    )  # fmt: skip
+    learning_rate: float = _learning_rate(
+        1e-3, "Adam's step size at the start; 1e-3 is its usual one, the classic recipe's",
+        offered=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2),
+    )  # fmt: skip
+    lr_schedule: str = setting(
+        "cosine", "constant is the classic recipe; cosine reaches higher accuracy",
+        "learning-rate schedule", choices=LR_SCHEDULES,
+    )  # fmt: skip
+    augment: bool = setting(
+        True, "drawn-digit augmentation: shifts, tilts, sizes, pen widths, what drawn digits "
+        "add to MNIST", "augmentation",
+    )  # fmt: skip
+    train_size: int | None = setting(
+        None, "train on the first N images only; none: every one not held out for validation",
+        "training-set size", bounds=Bounds(1), offered=Bounds(100, 59_000),
+    )  # fmt: skip
+    validation_size: int = setting(
+        10_000, "training images held out to validate on; the last 10,000 are MNIST's usual "
+        "split", "validation size", bounds=Bounds(0, MNIST_TRAINING_IMAGES - 1),
+        offered=Bounds(0, 20_000),
+    )  # fmt: skip
+    early_stopping_patience: int | None = setting(
+        3, "early-stopping patience in epochs without a validation-accuracy gain; 0 or none "
+        "turns it off", "early-stopping patience", bounds=Bounds(1), offered=Bounds(1, 10),
+        flag="patience", also_none="0",
+    )  # fmt: skip
+    seed: int = _seed()
 
     def __post_init__(self) -> None:
-        if self.architecture not in ARCHITECTURES:
-            known = ", ".join(ARCHITECTURES)
-            raise ConfigError(f"unknown architecture {self.architecture!r}; choose one of {known}")
-        if not 1 <= self.epochs <= 1000:
-            raise ConfigError("epochs must be 1 to 1000")
-        if not 1 <= self.batch_size <= 60_000:
-            raise ConfigError("batch size must be 1 to 60000")
-        if not 0 < self.learning_rate <= 1:
-            raise ConfigError("learning rate must be above 0 and at most 1")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ConfigError(f"learning-rate schedule must be one of {', '.join(LR_SCHEDULES)}")
-        if self.train_size is not None and self.train_size < 1:
-            raise ConfigError("training-set size must be at least 1")
-        if not 0 <= self.validation_size < 60_000:
-            raise ConfigError("validation size must be 0 to 59999")
-        if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
-            raise ConfigError("early-stopping patience must be at least 1 epoch")
-        _check_seed(self.seed)
+        check_settings(self)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    @property
+    def name_stem(self) -> str:
+        return self.architecture
+
+    def run(
+        self, mnist: Mnist, on_progress: ProgressListener | None, stop: StopSignal | None,
+        callbacks: Sequence[keras.callbacks.Callback],
+    ) -> Trained:  # fmt: skip
+        """Train a new model with these settings and test it."""
+        from mnist_core.train import train_and_test  # Keras loads when training starts
+
+        return train_and_test(self, mnist, on_progress, stop, callbacks)
 
 
 @dataclass(frozen=True)
 class FinetuneConfig:
     """How to fine-tune; each default with its reason."""
 
-    epochs: int = 5  # a few passes: the model already reads digits
-    learning_rate: float = 3e-4  # a third of training's: nudge the weights, don't retrain them
-    batch_size: int = 64
-    mnist_per_sample: int = 4  # MNIST images mixed in per personal one, so MNIST isn't forgotten
-    min_mnist: int = 2_000  # however few the personal samples, at least this much MNIST
-    holdout: float = 0.25  # share of the personal samples kept aside to measure before/after
-    augment: bool = True  # shifted, tilted, thicker and thinner copies: a few samples go further
-    seed: int = 0
+    epochs: int = setting(
+        5, "a few passes: the model already reads digits", "fine-tuning epochs",
+        bounds=Bounds(1, 100), offered=Bounds(1, 30),
+    )  # fmt: skip
+    learning_rate: float = _learning_rate(
+        3e-4, "a third of training's: nudge the weights, don't retrain them"
+    )
+    batch_size: int = _batch_size(64, "images per optimizer step")
+    mnist_per_sample: int = setting(
+        4, "MNIST images mixed in per personal one, so MNIST isn't forgotten",
+        "MNIST images per sample", bounds=Bounds(0),
+    )  # fmt: skip
+    min_mnist: int = setting(
+        2_000, "however few the personal samples, at least this many MNIST images",
+        "MNIST minimum", bounds=Bounds(0),
+    )  # fmt: skip
+    holdout: float = setting(
+        0.25, "share of the personal samples kept aside to measure before and after",
+        "held-out share", bounds=Bounds(0, 1, above=True, below=True),
+    )  # fmt: skip
+    augment: bool = setting(
+        True, "shifted, tilted, thicker and thinner copies: a few samples go further",
+        "augmentation",
+    )  # fmt: skip
+    seed: int = _seed()
 
     def __post_init__(self) -> None:
-        if not 1 <= self.epochs <= 100:
-            raise ConfigError("fine-tuning epochs must be 1 to 100")
-        if not 0 < self.learning_rate <= 1:
-            raise ConfigError("learning rate must be above 0 and at most 1")
-        if not 1 <= self.batch_size <= MNIST_TRAINING_IMAGES:
-            raise ConfigError(f"batch size must be 1 to {MNIST_TRAINING_IMAGES}")
-        if not 0 < self.holdout < 1:
-            raise ConfigError("the held-out share must be between 0 and 1")
-        if self.mnist_per_sample < 0 or self.min_mnist < 0:
-            raise ConfigError("the MNIST share can't be negative")
-        _check_seed(self.seed)
+        check_settings(self)
 
 
-def _check_seed(seed: int) -> None:
-    if not 0 <= seed < SEED_LIMIT:
-        raise ConfigError(f"seed must be 0 to {SEED_LIMIT - 1}")
+SettingsConfig = TrainingConfig | FinetuneConfig
+
+
+def settings_of(config_type: type) -> dict[str, Setting]:
+    """Each field of `config_type` by name, with its Setting, in the order they are declared."""
+    return {item.name: item.metadata["setting"] for item in fields(config_type)}
+
+
+def value_types(config_type: type) -> dict[str, tuple[type, bool]]:
+    """Each field's type of value, and whether it may be None."""
+    found = {}
+    for name, hint in typing.get_type_hints(config_type).items():
+        kinds = [kind for kind in typing.get_args(hint) if kind is not type(None)] or [hint]
+        found[name] = (kinds[0], type(None) in typing.get_args(hint))
+    return found
+
+
+def check_settings(config: SettingsConfig) -> None:
+    """ConfigError naming the first setting of `config` out of its bounds or choices."""
+    kinds = value_types(type(config))
+    for name, spec in settings_of(type(config)).items():
+        value = getattr(config, name)
+        if value is None:
+            if not kinds[name][1]:
+                raise ConfigError(f"{spec.label} must be set")
+        else:
+            spec.check(value)
+
+
+def parse_setting(config_type: type[SettingsConfig], name: str, text: str) -> object:
+    """A setting's value from text, a CLI option's or a link's; ValueError if it is none.
+
+    Its bounds are checked when the config is made, so that the message names them.
+    """
+    kind, optional = value_types(config_type)[name]
+    text = str(text).strip().lower()
+    if optional and text in (NONE, settings_of(config_type)[name].also_none):
+        return None
+    if kind is bool:
+        if text not in ("true", "false"):
+            raise ValueError(f"{text!r} is neither true nor false")
+        return text == "true"
+    return kind(text)
+
+
+def setting_text(value: object) -> str:
+    """How parse_setting's text writes `value`."""
+    return NONE if value is None else str(value).lower()
 
 
 @dataclass(frozen=True)
 class Preset:
     """A training-set size and epoch count that fits a known amount of time."""
 
+    name: str
     label: str
     train_size: int | None
     validation_size: int
@@ -95,92 +259,19 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "quick": Preset("Quick demo, about 10 seconds", 2_000, 1_000, 3),
-    "short": Preset("Short, about a minute", 10_000, 2_000, 5),
-    "full": Preset("Full 60,000 (50,000 train + 10,000 validation)", None, 10_000, 12),
+    preset.name: preset
+    for preset in (
+        Preset("quick", "Quick demo, about 10 seconds", 2_000, 1_000, 3),
+        Preset("short", "Short, about a minute", 10_000, 2_000, 5),
+        Preset("full", "Full 60,000 (50,000 train + 10,000 validation)", None, 10_000, 12),
+    )
 }
 
-# What the Train page offers, and so all a link to it may ask for.
-EPOCHS_RANGE = (1, 30)
-TRAIN_SIZE_RANGE = (100, 59_000)
-VALIDATION_SIZE_RANGE = (0, 20_000)
-PATIENCE_RANGE = (1, 10)
-SEED_RANGE = (0, 2**31 - 1)
-BATCH_SIZES = (16, 32, 64, 128, 256, 512)
-LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
 
-# URL query parameter → TrainingConfig field, so a link can carry an experiment.
-QUERY_FIELDS = {
-    "arch": "architecture",
-    "epochs": "epochs",
-    "batch": "batch_size",
-    "lr": "learning_rate",
-    "schedule": "lr_schedule",
-    "augment": "augment",
-    "train": "train_size",
-    "val": "validation_size",
-    "patience": "early_stopping_patience",
-    "seed": "seed",
-}
-_NONE = "none"
-
-
-def config_to_query(config: TrainingConfig) -> dict[str, str]:
-    """The URL query parameters that reproduce `config`."""
-    values = config.as_dict()
-    return {
-        key: _NONE if values[name] is None else str(values[name]).lower()
-        for key, name in QUERY_FIELDS.items()
-    }
-
-
-def config_from_query(params: Mapping[str, str]) -> TrainingConfig:
-    """A config from URL query parameters; missing ones keep their defaults, bad ones raise."""
-    defaults = TrainingConfig().as_dict()
-    values: dict[str, object] = {}
-    for key, name in QUERY_FIELDS.items():
-        if key not in params:
-            continue
-        text = str(params[key]).strip().lower()
-        try:
-            if text == _NONE and name in ("train_size", "early_stopping_patience"):
-                values[name] = None
-            elif name == "augment":
-                if text not in ("true", "false"):
-                    raise ValueError(text)
-                values[name] = text == "true"
-            elif name in ("architecture", "lr_schedule"):
-                values[name] = text
-            elif name == "learning_rate":
-                values[name] = float(text)
-            else:
-                values[name] = int(text)
-        except ValueError as error:
-            raise ConfigError(f"the link's {key}={params[key]!r} is not a valid value") from error
-    config = TrainingConfig(**{**defaults, **values})
-    _check_page_offers(config)
-    return config
-
-
-def _check_page_offers(config: TrainingConfig) -> None:
-    """ConfigError unless the Train page's widgets can show every setting of `config`."""
-    ranges = {
-        "epochs": (config.epochs, EPOCHS_RANGE),
-        "training size": (config.train_size, TRAIN_SIZE_RANGE),
-        "validation size": (config.validation_size, VALIDATION_SIZE_RANGE),
-        "patience": (config.early_stopping_patience, PATIENCE_RANGE),
-        "seed": (config.seed, SEED_RANGE),
-    }
-    for what, (value, (low, high)) in ranges.items():
-        if value is not None and not low <= value <= high:
-            raise ConfigError(f"the link's {what} {value} is not between {low} and {high}")
-    check_fits_mnist(config)
-    if config.batch_size not in BATCH_SIZES:
-        raise ConfigError(f"the link's batch size {config.batch_size} is not one the page offers")
-    if config.learning_rate not in LEARNING_RATES:
-        raise ConfigError(
-            f"the link's learning rate {config.learning_rate:g} is not one the page offers"
-        )
+def preset_for(config: TrainingConfig) -> Preset | None:
+    """The preset whose training and validation sizes `config` has, if any; epochs may differ."""
+    sizes = (config.train_size, config.validation_size)
+    return next((p for p in PRESETS.values() if (p.train_size, p.validation_size) == sizes), None)
 
 
 def check_fits_mnist(config: TrainingConfig) -> None:

@@ -23,6 +23,10 @@ from mnist_core.files import open_regular_file
 if TYPE_CHECKING:
     import tensorflow as tf
 
+IMAGE_SIZE = 28  # MNIST's images are 28x28 pixels
+IMAGE_SHAPE = (IMAGE_SIZE, IMAGE_SIZE)
+MODEL_INPUT_SHAPE = (*IMAGE_SHAPE, 1)  # what every model takes: one grey channel
+NUM_CLASSES = 10  # the digits 0-9
 BUNDLED_MNIST = Path(__file__).parent / "data" / "mnist.npz"
 # sha256 over x_train, y_train, x_test, y_test bytes (see array_checksum): the standard MNIST.
 MNIST_SHA256 = "06b0d1f124c4e5fa796686ade41a9b778edacc8622f2195a352ef479ad44fc16"
@@ -37,7 +41,7 @@ ARRAY_NAMES = tuple(IDX_FILES)
 # MNIST has 60,000 and 10,000 images; a split of more is not MNIST, so a header claiming more is
 # refused before anything is allocated or decompressed (a 3 MB gzip can unpack to 3 GB).
 MAX_IMAGES = 70_000
-MAX_ARRAY_BYTES = MAX_IMAGES * 28 * 28 + 10_000  # images plus the largest .npy header
+MAX_ARRAY_BYTES = MAX_IMAGES * IMAGE_SIZE**2 + 10_000  # images plus the largest .npy header
 MAX_NPZ_BYTES = 4 * MAX_ARRAY_BYTES  # the four arrays stored uncompressed
 MAX_ZIP_INDEX_BYTES = 64_000  # the central directory; mnist.npz's four entries take 400 bytes
 ZIP_END_RECORD = 22  # bytes of a zip's end-of-central-directory record, its comment excluded
@@ -112,7 +116,7 @@ def _load_cached(path: Path) -> Mnist:
     return Mnist(**arrays)
 
 
-def _read_exactly(file: IO[bytes], size: int, path: Path) -> bytes:
+def _read_exactly(file: IO[bytes] | gzip.GzipFile, size: int, path: Path) -> bytes:
     content = file.read(size)
     if len(content) != size:
         raise DatasetError(f"{path} is truncated")
@@ -122,7 +126,7 @@ def _read_exactly(file: IO[bytes], size: int, path: Path) -> bytes:
 def _check_claim(path: Path, name: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
     """Refuse an array from its header alone, before its memory is allocated."""
     if name.startswith("x"):
-        if len(shape) != 3 or shape[1:] != (28, 28) or dtype != np.uint8:
+        if len(shape) != 3 or shape[1:] != IMAGE_SHAPE or dtype != np.uint8:
             raise DatasetError(f"{path}: {name} is not (N, 28, 28) uint8 images")
     elif len(shape) != 1 or dtype.kind not in "ui":
         raise DatasetError(f"{path}: {name} is not a list of integer labels")

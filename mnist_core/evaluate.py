@@ -6,10 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnist_core.data import Mnist, load_mnist, to_model_input
+from mnist_core.data import NUM_CLASSES, Mnist, load_mnist, to_model_input
 from mnist_core.predict import Classifier
-
-NUM_CLASSES = 10
 
 
 @dataclass(frozen=True)

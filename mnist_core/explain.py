@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-NUM_CLASSES = 10
+from mnist_core.data import IMAGE_SHAPE, MODEL_INPUT_SHAPE, NUM_CLASSES
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Inspector:
         self._gradients = tf.function(
             self._input_gradients,
             input_signature=[
-                tf.TensorSpec([1, 28, 28, 1], tf.float32),
+                tf.TensorSpec([1, *MODEL_INPUT_SHAPE], tf.float32),
                 tf.TensorSpec([], tf.int32),
             ],
         )
@@ -83,7 +83,7 @@ class Inspector:
         """
         if not 0 <= target < NUM_CLASSES:
             raise ValueError(f"target must be a digit 0-9, not {target}")
-        batch = tf.constant(np.asarray(image, np.float32).reshape(1, 28, 28, 1))
+        batch = tf.constant(np.asarray(image, np.float32).reshape(1, *MODEL_INPUT_SHAPE))
         gradient = self._gradients(batch, tf.constant(target, tf.int32)).numpy()[0, ..., 0]
         return _unit_scale(np.maximum(gradient * batch.numpy()[0, ..., 0], 0))
 
@@ -91,7 +91,7 @@ class Inspector:
         """Each convolution's feature maps and each hidden dense layer's units, for one image."""
         if self._layers is None:
             return []
-        batch = np.asarray(image, np.float32).reshape(1, 28, 28, 1)
+        batch = np.asarray(image, np.float32).reshape(1, *MODEL_INPUT_SHAPE)
         outputs = self._layers(batch, training=False)
         outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
         return [
@@ -108,7 +108,7 @@ def first_layer(model: keras.Model) -> FirstLayer:
             return FirstLayer("filters", _signed_scale(np.moveaxis(kernels, -1, 0)))
         if isinstance(layer, keras.layers.Dense):
             weights = np.asarray(layer.kernel)  # (784, units)
-            return FirstLayer("weights", _signed_scale(weights.T.reshape(-1, 28, 28)))
+            return FirstLayer("weights", _signed_scale(weights.T.reshape(-1, *IMAGE_SHAPE)))
     raise ValueError(f"{model.name} has no convolution or dense layer to show")
 
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont
 from plotly.subplots import make_subplots
 
-from mnist_core.evaluate import EvaluationResult
-from mnist_core.segment import NumberReading
-from mnist_core.train import BatchEnded, EpochEnded
+from mnist_core.data import IMAGE_SHAPE, NUM_CLASSES
+from mnist_core.progress import BatchEnded, EpochEnded
 
-DIGITS = [str(digit) for digit in range(10)]
+if TYPE_CHECKING:  # both import TensorFlow; a figure only reads their results
+    from mnist_core.evaluate import EvaluationResult
+    from mnist_core.segment import NumberReading
+
+DIGITS = [str(digit) for digit in range(NUM_CLASSES)]
 ACCENT = "#ff4b4b"  # Streamlit's primary red: the winning class
 MUTED = "#8c9bb0"
 TRAIN_COLOUR = "#1f77b4"
@@ -41,7 +45,7 @@ def probability_bars(probabilities: np.ndarray | None, height: int = 300) -> go.
     """
     values = np.zeros(10) if probabilities is None else np.asarray(probabilities) * 100
     top = int(np.argmax(values)) if probabilities is not None else -1
-    colours = [ACCENT if digit == top else MUTED for digit in range(10)]
+    colours = [ACCENT if digit == top else MUTED for digit in range(NUM_CLASSES)]
     figure = go.Figure(
         go.Bar(
             x=DIGITS,
@@ -60,7 +64,7 @@ def probability_bars(probabilities: np.ndarray | None, height: int = 300) -> go.
 def pixelated(image: np.ndarray | None, size: int = 280) -> np.ndarray:
     """A (28, 28) float image in [0, 1] as uint8, enlarged with hard pixel edges; None is black."""
     if image is None:
-        image = np.zeros((28, 28), np.float32)
+        image = np.zeros(IMAGE_SHAPE, np.float32)
     return _enlarge(np.clip(np.asarray(image) * 255, 0, 255).astype(np.uint8), size)
 
 
@@ -235,7 +239,8 @@ def number_boxes(drawing: np.ndarray, reading: NumberReading) -> np.ndarray:
         ink = 255 - ink
     picture = Image.fromarray(np.asarray(ink, np.uint8)).convert("RGB")
     pencil = ImageDraw.Draw(picture)
-    font = ImageFont.load_default(size=max(16, picture.height // 9))
+    font_size = max(16, picture.height // 9)
+    font = ImageFont.load_default(size=font_size)
     for digit in reading.digits:
         box = digit.box
         colour = UNSURE_COLOUR if digit.unsure else SURE_COLOUR
@@ -243,7 +248,7 @@ def number_boxes(drawing: np.ndarray, reading: NumberReading) -> np.ndarray:
             (box.left, box.top, box.right - 1, box.bottom - 1), outline=colour, width=3
         )
         label = f"{digit.prediction.label}{'?' if digit.unsure else ''}"
-        pencil.text((box.left + 4, max(0, box.top - font.size - 4)), label, fill=colour, font=font)
+        pencil.text((box.left + 4, max(0, box.top - font_size - 4)), label, fill=colour, font=font)
     return np.asarray(picture)
 
 

@@ -15,12 +15,14 @@ import keras
 import numpy as np
 
 from mnist_core.config import FinetuneConfig, TrainingConfig
-from mnist_core.data import Mnist
+from mnist_core.data import NUM_CLASSES, Mnist
 from mnist_core.errors import ConfigError
 from mnist_core.evaluate import evaluate_arrays
 from mnist_core.predict import Classifier
-from mnist_core.store import ModelInfo
-from mnist_core.train import ProgressListener, StopSignal, TrainingResult, fit
+from mnist_core.progress import ProgressListener, StopSignal
+from mnist_core.run import Trained
+from mnist_core.store import ModelInfo, ModelStore
+from mnist_core.train import TrainingResult, fit
 
 MIN_SAMPLES = 20  # fewer leave too little to both train on and measure
 
@@ -35,6 +37,30 @@ class FinetuneTask:
     images: np.ndarray  # (N, 28, 28) uint8
     labels: np.ndarray
     config: FinetuneConfig = field(default_factory=FinetuneConfig)
+
+    @property
+    def name_stem(self) -> str:
+        return f"{self.base_name}-mine"
+
+    def run(
+        self, mnist: Mnist, on_progress: ProgressListener | None, stop: StopSignal | None,
+        callbacks: Sequence[keras.callbacks.Callback],
+    ) -> Trained:  # fmt: skip
+        """Load the base model, fine-tune it and score it before and after."""
+        model, base = ModelStore(self.models_dir).load(self.base_name)
+        tuned = finetune(
+            model, base, self.images, self.labels, mnist, self.config,
+            on_progress, stop, callbacks,
+        )  # fmt: skip
+        return Trained(
+            model,
+            tuned.model_info(),
+            tuned.training.stopped_by_request,
+            stopped_early=False,
+            before=tuned.before,
+            after=tuned.after,
+            held_out=tuned.personal_held_out,
+        )
 
 
 @dataclass(frozen=True)
@@ -73,7 +99,7 @@ def held_out_split(
     """Indices to train on and to hold out, the same share of every digit where possible."""
     rng = np.random.default_rng(seed)
     train, held = [], []
-    for digit in range(10):
+    for digit in range(NUM_CLASSES):
         members = rng.permutation(np.flatnonzero(labels == digit))
         count = max(1, round(holdout * len(members))) if len(members) > 1 else 0
         held += members[:count].tolist()

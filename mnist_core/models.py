@@ -1,23 +1,29 @@
-"""The architectures, built by name: (28, 28, 1) floats in [0, 1] in, 10 logits out."""
+"""The architectures, built by name: (28, 28, 1) floats in [0, 1] in, 10 logits out.
+
+Each builder imports Keras itself, so the registry (and the config, the CLI's `models` and
+`--help`) loads without TensorFlow's start-up.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import keras
-from keras import layers
-
+from mnist_core.data import MODEL_INPUT_SHAPE, NUM_CLASSES
 from mnist_core.errors import ConfigError
 
-NUM_CLASSES = 10
-INPUT_SHAPE = (28, 28, 1)
+if TYPE_CHECKING:
+    import keras
 
 
 def perceptron() -> keras.Model:
+    import keras
+    from keras import layers
+
     return keras.Sequential(
         [
-            keras.Input(shape=INPUT_SHAPE),
+            keras.Input(shape=MODEL_INPUT_SHAPE),
             layers.Flatten(),
             layers.Dense(NUM_CLASSES, name="logits"),
         ],
@@ -26,9 +32,12 @@ def perceptron() -> keras.Model:
 
 
 def mlp() -> keras.Model:
+    import keras
+    from keras import layers
+
     return keras.Sequential(
         [
-            keras.Input(shape=INPUT_SHAPE),
+            keras.Input(shape=MODEL_INPUT_SHAPE),
             layers.Flatten(),
             layers.Dense(256, activation="relu"),
             layers.Dropout(0.2),
@@ -42,9 +51,12 @@ def mlp() -> keras.Model:
 
 def cnn_classic() -> keras.Model:
     """The CNN of TensorFlow's "Deep MNIST for experts" tutorial, layer for layer."""
+    import keras
+    from keras import layers
+
     return keras.Sequential(
         [
-            keras.Input(shape=INPUT_SHAPE),
+            keras.Input(shape=MODEL_INPUT_SHAPE),
             layers.Conv2D(32, 5, padding="same", activation="relu"),
             layers.MaxPooling2D(2),
             layers.Conv2D(64, 5, padding="same", activation="relu"),
@@ -57,7 +69,9 @@ def cnn_classic() -> keras.Model:
     )
 
 
-def _conv_block(filters: int) -> list[layers.Layer]:
+def _conv_block(filters: int) -> list[keras.layers.Layer]:
+    from keras import layers
+
     # Batch norm before ReLU, so the convolution needs no bias.
     return [
         layers.Conv2D(filters, 3, padding="same", use_bias=False),
@@ -68,9 +82,12 @@ def _conv_block(filters: int) -> list[layers.Layer]:
 
 def cnn() -> keras.Model:
     """Our default: small 3x3 conv blocks with batch norm, then dropout and one dense layer."""
+    import keras
+    from keras import layers
+
     return keras.Sequential(
         [
-            keras.Input(shape=INPUT_SHAPE),
+            keras.Input(shape=MODEL_INPUT_SHAPE),
             *_conv_block(32),
             layers.MaxPooling2D(2),
             *_conv_block(64),
@@ -93,37 +110,53 @@ class Architecture:
     name: str
     description: str
     build: Callable[[], keras.Model]
+    parameters: int  # what build().count_params() gives, kept here so listing needs no Keras
 
 
 ARCHITECTURES: dict[str, Architecture] = {
     architecture.name: architecture
     for architecture in (
         Architecture(
-            "perceptron", "Single layer (softmax regression): the classic first model", perceptron
+            "perceptron",
+            "Single layer (softmax regression): the classic first model",
+            perceptron,
+            parameters=7_850,
         ),
-        Architecture("mlp", "Multi-layer perceptron: two hidden layers of 256 and 128", mlp),
+        Architecture(
+            "mlp",
+            "Multi-layer perceptron: two hidden layers of 256 and 128",
+            mlp,
+            parameters=235_146,
+        ),
         Architecture(
             "cnn-classic",
             "The classic TensorFlow CNN: two 5x5 conv + pool layers, dense 1024",
             cnn_classic,
+            parameters=3_274_634,
         ),
         Architecture(
             "cnn",
             "Our default: four 3x3 conv layers with batch norm, dropout, augmentation",
             cnn,
+            parameters=193_194,
         ),
     )
 }
 
 
+def architecture_named(name: str) -> Architecture:
+    """The registry entry of the named architecture; ConfigError naming the choices if unknown."""
+    if name not in ARCHITECTURES:
+        known = ", ".join(ARCHITECTURES)
+        raise ConfigError(f"unknown architecture {name!r}; choose one of {known}")
+    return ARCHITECTURES[name]
+
+
 def build_model(architecture: str) -> keras.Model:
     """A new, untrained model of the named architecture."""
-    if architecture not in ARCHITECTURES:
-        known = ", ".join(ARCHITECTURES)
-        raise ConfigError(f"unknown architecture {architecture!r}; choose one of {known}")
-    return ARCHITECTURES[architecture].build()
+    return architecture_named(architecture).build()
 
 
 def parameter_count(architecture: str) -> int:
-    """Trainable and non-trainable parameters of the named architecture."""
-    return build_model(architecture).count_params()
+    """Trainable and non-trainable parameters of the named architecture, without building it."""
+    return architecture_named(architecture).parameters

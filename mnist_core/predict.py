@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnist_core.data import IMAGE_SHAPE, MODEL_INPUT_SHAPE, NUM_CLASSES
 from mnist_core.errors import EmptyImageError, InvalidImageError
 from mnist_core.preprocess import ImageInput, to_mnist
 from mnist_core.store import ModelInfo, ModelStore
@@ -34,7 +35,7 @@ class Classifier:
         # model.predict costs ~60 ms of per-call overhead on two cores.
         self._forward = tf.function(
             lambda images: tf.nn.softmax(model(images, training=False)),
-            input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
+            input_signature=[tf.TensorSpec([None, *MODEL_INPUT_SHAPE], tf.float32)],
             reduce_retracing=True,
         )
 
@@ -43,13 +44,13 @@ class Classifier:
         images = np.asarray(batch, dtype=np.float32)
         if images.ndim == 4 and images.shape[-1] == 1:
             images = images[..., 0]
-        if images.ndim != 3 or images.shape[1:] != (28, 28):
+        if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
             raise InvalidImageError(f"expected a batch of (N, 28, 28) images, got {images.shape}")
         if not np.isfinite(images).all():
             raise InvalidImageError("the batch holds NaN or infinite values")
         images = np.clip(images, 0, 1)[..., np.newaxis]
         if len(images) == 0:
-            return np.zeros((0, 10), dtype=np.float32)
+            return np.zeros((0, NUM_CLASSES), dtype=np.float32)
         chunks = [
             self._forward(tf.constant(images[start : start + CHUNK])).numpy()
             for start in range(0, len(images), CHUNK)

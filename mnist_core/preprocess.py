@@ -18,12 +18,12 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
+from mnist_core.data import IMAGE_SIZE
 from mnist_core.errors import EmptyImageError, ImageError, InvalidImageError
 from mnist_core.files import open_regular_file
 
 ImageInput: TypeAlias = "Image.Image | np.ndarray | str | os.PathLike[str] | bytes"
 
-MNIST_SIZE = 28
 DIGIT_BOX = 20  # MNIST fits every digit into 20x20 and centres it in 28x28
 MNIST_CENTRE = 14.0  # where MNIST's centres of mass sit (mean over its test set: 13.99, 14.00)
 # Larger images are refused: 24-megapixel photos pass, and decoding one takes at most ~220 MB
@@ -53,7 +53,7 @@ def to_mnist(image: ImageInput) -> np.ndarray:
     digit = resize_longest_side(digit, DIGIT_BOX * WORK_SCALE)
     digit = normalize_stroke_width(digit, MNIST_STROKE * WORK_SCALE)
     digit = resize_longest_side(digit, DIGIT_BOX)
-    return centre_by_mass(digit / digit.max(), MNIST_SIZE)
+    return centre_by_mass(digit / digit.max(), IMAGE_SIZE)
 
 
 def preview(image: ImageInput, longest: int = 280) -> np.ndarray:
@@ -77,7 +77,7 @@ def resize_whole_canvas(image: ImageInput) -> np.ndarray:
     same way, so the difference is MNIST's box fitting and centring alone.
     """
     ink = ink_map(read_image(image))
-    return _resize(ink, (MNIST_SIZE, MNIST_SIZE))
+    return _resize(ink, (IMAGE_SIZE, IMAGE_SIZE))
 
 
 def read_image(image: ImageInput) -> np.ndarray:
@@ -327,7 +327,7 @@ def normalize_stroke_width(digit: np.ndarray, target: float) -> np.ndarray:
     return changed
 
 
-def centre_by_mass(digit: np.ndarray, size: int = MNIST_SIZE) -> np.ndarray:
+def centre_by_mass(digit: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
     """Place `digit` in a size x size field with its centre of mass at MNIST's centre."""
     height, width = digit.shape
     centre_row, centre_col = ndimage.center_of_mass(digit)

@@ -25,11 +25,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from mnist_core.data import IMAGE_SHAPE, IMAGE_SIZE, NUM_CLASSES
 from mnist_core.errors import SampleStoreBusyError, SampleStoreError
 from mnist_core.files import open_regular_file
 
 SAMPLES_DB_VARIABLE = "DIGIT_STUDIO_SAMPLES_DB"
-DEFAULT_SAMPLES_DB = Path(__file__).resolve().parent.parent / "data" / "handwriting.sqlite3"
+DEFAULT_SAMPLES_DB = Path("data", "handwriting.sqlite3")  # in the working directory, as models/
 BUSY_SECONDS = 2  # the longest a call waits for another session's write: a page must not hang
 MAX_SAMPLES = 60_000  # in one database: a class's handwriting, as many as MNIST's training set
 MAX_IMPORT = 10_000  # samples in one imported file: a handwriting set, not a dataset
@@ -38,13 +39,13 @@ MAX_IMPORT_ARRAYS = 8  # a samples file holds two, x and y
 
 # Each step takes the schema from version i to i + 1; a store opened by a newer app is refused.
 MIGRATIONS = (
-    """CREATE TABLE samples (
+    f"""CREATE TABLE samples (
         id INTEGER PRIMARY KEY,
         created REAL NOT NULL,
         label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
         predicted INTEGER CHECK (predicted BETWEEN 0 AND 9),
         model TEXT,
-        image BLOB NOT NULL CHECK (length(image) = 784),
+        image BLOB NOT NULL CHECK (length(image) = {IMAGE_SIZE**2}),
         drawing BLOB
     )""",
     """ALTER TABLE samples ADD COLUMN writer TEXT NOT NULL DEFAULT '';
@@ -224,21 +225,22 @@ class SampleStore:
                     f"{MAX_SAMPLES:,}: no room for {len(rows):,} more; export them and "
                     f"point {SAMPLES_DB_VARIABLE} at a new file"
                 )
-            ids = [
-                db.execute(
-                    "INSERT INTO samples (created, label, predicted, model, writer, image,"
-                    " drawing) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    row,
-                ).lastrowid
+            return [
+                _inserted_id(
+                    db.execute(
+                        "INSERT INTO samples (created, label, predicted, model, writer, image,"
+                        " drawing) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        row,
+                    )
+                )
                 for row in rows
             ]
-        return [int(row_id) for row_id in ids]
 
     def restore(self, sample: Sample) -> int:
         """Put a deleted sample back as it was, under its old id unless that has been reused."""
         with self._connect() as db, _transaction(db):
             taken = db.execute("SELECT 1 FROM samples WHERE id = ?", (sample.id,)).fetchone()
-            return int(
+            return _inserted_id(
                 db.execute(
                     f"INSERT INTO samples ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
@@ -251,7 +253,7 @@ class SampleStore:
                         _as_pixels(sample.image).tobytes(),
                         sample.drawing_png,
                     ),
-                ).lastrowid
+                )
             )
 
     def samples(self, writer: str | None = None) -> list[Sample]:
@@ -281,7 +283,7 @@ class SampleStore:
                 f"SELECT label, image FROM samples{where} ORDER BY id", arguments
             ).fetchall()
         pixels = np.frombuffer(b"".join(row[1] for row in rows), np.uint8)
-        return pixels.reshape(-1, 28, 28).copy(), np.array([row[0] for row in rows], np.uint8)
+        return pixels.reshape(-1, *IMAGE_SHAPE).copy(), np.array([row[0] for row in rows], np.uint8)
 
     def counts(self, writer: str | None = None) -> np.ndarray:
         """How many samples of each digit, as a (10,) array."""
@@ -290,7 +292,7 @@ class SampleStore:
             rows = db.execute(
                 f"SELECT label, COUNT(*) FROM samples{where} GROUP BY label", arguments
             ).fetchall()
-        counts = np.zeros(10, np.int64)
+        counts = np.zeros(NUM_CLASSES, np.int64)
         for label, count in rows:
             counts[label] = count
         return counts
@@ -361,7 +363,7 @@ def _sample(row: tuple) -> Sample:
         predicted=row[3],
         model=row[4],
         writer=row[5],
-        image=np.frombuffer(row[6], np.uint8).reshape(28, 28),
+        image=np.frombuffer(row[6], np.uint8).reshape(IMAGE_SHAPE),
         drawing_png=row[7],
     )
 
@@ -422,7 +424,7 @@ def read_samples_npz(data: bytes) -> tuple[np.ndarray, np.ndarray]:
         raise SampleStoreError(_too_large("the file's arrays")) from error
     if not isinstance(images, np.ndarray) or not isinstance(labels, np.ndarray):
         raise SampleStoreError("x and y must be numpy arrays (.npy members of the .npz)")
-    if images.ndim != 3 or images.shape[1:] != (28, 28):
+    if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
         raise SampleStoreError(f"x must hold 28x28 images, not an array of shape {images.shape}")
     if labels.shape != (len(images),):
         raise SampleStoreError(f"y must hold one label per image: {labels.shape} for {len(images)}")
@@ -453,7 +455,7 @@ def _claimed_bytes(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> int:
 def _as_pixels(images: np.ndarray) -> np.ndarray:
     """uint8 0-255 images from uint8 or from floats in [0, 1] (what `to_mnist` gives)."""
     array = np.asarray(images)
-    if array.shape[-2:] != (28, 28):
+    if array.shape[-2:] != IMAGE_SHAPE:
         raise SampleStoreError(f"a sample must be a 28x28 image, not {array.shape}")
     if array.dtype == np.uint8:
         return array
@@ -462,6 +464,13 @@ def _as_pixels(images: np.ndarray) -> np.ndarray:
     if array.size and (array.min() < 0 or array.max() > 1):
         raise SampleStoreError("float images must lie in [0, 1]")
     return np.round(array * 255).astype(np.uint8)
+
+
+def _inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The id of the row the INSERT just run on `cursor` added."""
+    if cursor.lastrowid is None:  # SQLite sets it on every INSERT; None only after other statements
+        raise SampleStoreError("the samples database added no row")
+    return cursor.lastrowid
 
 
 def _as_label(label: object) -> int:

@@ -20,7 +20,9 @@ from mnist_core.errors import EmptyImageError, InvalidImageError
 from mnist_core.predict import Classifier, Prediction
 from mnist_core.preprocess import SOLID_INK, ink_map, read_image, resize_longest_side, to_mnist
 
-NUMBER_CANVAS = (280, 720)  # the Draw page's canvas for numbers, height and width: 4-5 digits
+# The Draw page's canvases; the drawn-digit generator (benchmarks/drawn.py) draws on the same.
+DIGIT_CANVAS = 280  # the one-digit canvas's side: ten times MNIST's 28 pixels
+NUMBER_CANVAS = (280, 720)  # the canvas for numbers, height and width: 4-5 digits
 MERGE_OVERLAP = 0.5  # pieces sharing this share of the narrower one's columns are one digit
 PART_HEIGHT = 0.7  # a piece this much shorter than its neighbour...
 PART_GAP = 0.15  # ...and closer to it than this share of the neighbour's height is its part

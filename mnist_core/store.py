@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
+from mnist_core.data import MODEL_INPUT_SHAPE, NUM_CLASSES
 from mnist_core.errors import (
     InvalidModelNameError,
     ModelLoadError,
@@ -37,7 +38,9 @@ if TYPE_CHECKING:
     import keras
 
 MODELS_DIR_VARIABLE = "MNIST_MODELS_DIR"
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+# In the working directory, not beside the package (which an install puts in site-packages):
+# `make run` and the CLI started in the repository find the shipped model in models/.
+DEFAULT_MODELS_DIR = Path("models")
 DEFAULT_FILE = "default.txt"
 MAX_UNPACKED = 200_000_000  # bytes; our largest model, cnn-classic, unpacks to about 13 MB
 FILE_MODE = 0o644  # mkstemp's 0600 would hide models from other users of a shared server
@@ -207,7 +210,7 @@ class ModelStore:
         try:
             yield
         except OSError as error:
-            reason, action = WRITE_ERRORS.get(error.errno, (str(error), "check the folder"))
+            reason, action = WRITE_ERRORS.get(error.errno or 0, (str(error), "check the folder"))
             if error.errno in WRITE_ERRORS and error.strerror != os.strerror(error.errno):
                 reason = f"{reason} ({error.strerror})"  # our own detail, like the space left
             raise ModelStoreError(
@@ -227,7 +230,8 @@ class ModelStore:
                 raise ModelNotFoundError(f"no models in {self.root}: train one first")
         model, info = self._with_weights(name, _load_keras)
         path = self.root / info.file
-        if tuple(model.input_shape) != (None, 28, 28, 1) or tuple(model.output_shape) != (None, 10):
+        shapes = (tuple(model.input_shape), tuple(model.output_shape))
+        if shapes != ((None, *MODEL_INPUT_SHAPE), (None, NUM_CLASSES)):
             raise ModelLoadError(
                 f"{path} is not an MNIST classifier: it maps {model.input_shape} "
                 f"to {model.output_shape}, not (28, 28, 1) images to 10 classes"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import keras
 import numpy as np
@@ -15,65 +14,20 @@ import tensorflow as tf
 from mnist_core.augment import drawn_digit_augmentation
 from mnist_core.config import TrainingConfig
 from mnist_core.data import Mnist, load_mnist, make_dataset, split_validation, to_model_input
+from mnist_core.evaluate import evaluate
 from mnist_core.models import build_model
+from mnist_core.predict import Classifier
+from mnist_core.progress import (
+    BatchEnded,
+    EpochEnded,
+    ProgressListener,
+    StopSignal,
+    TrainingEnded,
+    TrainingProgress,
+    TrainingStarted,
+)
+from mnist_core.run import Trained
 from mnist_core.store import ModelInfo
-
-
-@dataclass(frozen=True)
-class TrainingStarted:
-    epochs: int
-    steps_per_epoch: int
-    train_size: int
-    validation_size: int
-
-
-@dataclass(frozen=True)
-class BatchEnded:
-    """One optimizer step; `loss` and `accuracy` are this batch's own, not the epoch's mean."""
-
-    epoch: int  # 1-based
-    epochs: int
-    step: int  # 1-based, within the epoch
-    steps: int
-    loss: float
-    accuracy: float
-    images_per_second: float
-    elapsed: float  # seconds since training started
-    eta: float  # seconds still to go, at the pace so far
-
-    @property
-    def fraction_done(self) -> float:
-        return ((self.epoch - 1) * self.steps + self.step) / (self.epochs * self.steps)
-
-
-@dataclass(frozen=True)
-class EpochEnded:
-    epoch: int  # 1-based
-    epochs: int
-    loss: float
-    accuracy: float
-    val_loss: float | None  # None when no validation set is held out
-    val_accuracy: float | None
-    elapsed: float
-    eta: float
-
-
-@dataclass(frozen=True)
-class TrainingEnded:
-    epochs_run: int
-    elapsed: float
-    stopped_by_request: bool  # the user asked to stop
-    stopped_early: bool  # early stopping saw no more validation gain
-
-
-TrainingProgress = TrainingStarted | BatchEnded | EpochEnded | TrainingEnded
-ProgressListener = Callable[[TrainingProgress], None]
-
-
-class StopSignal(Protocol):
-    """A threading.Event, or a multiprocessing one when training runs in a child process."""
-
-    def is_set(self) -> bool: ...
 
 
 @dataclass
@@ -228,11 +182,6 @@ class PreciseBatchNorm(keras.callbacks.Callback):
             layer.momentum = momentum
 
 
-def clock(seconds: float) -> str:
-    """Seconds as m:ss, how the CLI and the Train page show elapsed time and ETA."""
-    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
-
-
 def _optional_float(value: float | None) -> float | None:
     return None if value is None else float(value)
 
@@ -274,6 +223,24 @@ def train(
         model, config, split.x_train, split.y_train, split.x_val, split.y_val,
         on_progress, stop, callbacks,
     )  # fmt: skip
+
+
+def train_and_test(
+    config: TrainingConfig,
+    mnist: Mnist,
+    on_progress: ProgressListener | None = None,
+    stop: StopSignal | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+) -> Trained:
+    """Train a new model as `config` says, then measure it on MNIST's test digits."""
+    result = train(config, mnist, on_progress, stop, callbacks)
+    evaluation = evaluate(Classifier(result.model), mnist)
+    return Trained(
+        result.model,
+        result.model_info(evaluation.accuracy, evaluation.loss),
+        result.stopped_by_request,
+        result.stopped_early,
+    )
 
 
 def fit(

@@ -269,3 +269,47 @@ def test_seeds_out_of_range_stop_before_training(store, monkeypatch, capsys, arg
     assert main(arguments) == 1
     error = capsys.readouterr().err
     assert len(error.splitlines()) == 1 and error.startswith("mnist-core: error: seed must be")
+
+
+@pytest.fixture
+def tasks(monkeypatch) -> list:
+    """The tasks a command would train, recorded instead of run (the command then fails)."""
+    from mnist_core.errors import MnistCoreError
+
+    recorded = []
+
+    def record(task, *args, **kwargs):
+        recorded.append(task)
+        raise MnistCoreError("recorded, not trained")
+
+    monkeypatch.setattr("mnist_core.run.run_training", record)
+    return recorded
+
+
+def test_every_training_setting_is_an_option_with_the_configs_default(store, tasks):
+    from mnist_core.config import TrainingConfig
+
+    assert main(["train"]) == 1
+    assert main(["train", "--patience", "0", "--train-size", "1000", "--no-augment"]) == 1
+    assert main(["train", "--patience", "none", "--lr-schedule", "constant"]) == 1
+    assert tasks == [
+        TrainingConfig(),
+        TrainingConfig(early_stopping_patience=None, train_size=1000, augment=False),
+        TrainingConfig(early_stopping_patience=None, lr_schedule="constant"),
+    ]
+
+
+def test_every_fine_tuning_setting_is_an_option(store, stored_model, samples, mnist, tasks, capsys):
+    from mnist_core.config import FinetuneConfig
+
+    samples.add_many(mnist.x_train[-40:], mnist.y_train[-40:])
+    arguments = ["--holdout", "0.5", "--min-mnist", "100", "--batch-size", "32", "--no-augment"]
+    assert main(["finetune", *arguments]) == 1
+    [task] = tasks
+    assert task.base_name == stored_model and len(task.images) == 40
+    assert task.config == FinetuneConfig(holdout=0.5, min_mnist=100, batch_size=32, augment=False)
+    capsys.readouterr()
+    assert main(["finetune", "--holdout", "1"]) == 1
+    assert capsys.readouterr().err == (
+        "mnist-core: error: held-out share must be between 0 and 1\n"
+    )

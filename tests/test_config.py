@@ -4,61 +4,14 @@ import pytest
 
 from mnist_core.config import (
     PRESETS,
+    Bounds,
     FinetuneConfig,
     TrainingConfig,
-    config_from_query,
-    config_to_query,
+    parse_setting,
+    preset_for,
+    settings_of,
 )
 from mnist_core.errors import ConfigError
-
-
-def test_a_link_carries_the_exact_experiment():
-    config = TrainingConfig(
-        architecture="mlp",
-        epochs=4,
-        batch_size=64,
-        learning_rate=3e-3,
-        lr_schedule="constant",
-        augment=False,
-        train_size=2000,
-        validation_size=1000,
-        early_stopping_patience=None,
-        seed=42,
-    )
-    query = config_to_query(config)
-    assert query["arch"] == "mlp" and query["train"] == "2000" and query["patience"] == "none"
-    assert config_from_query(query) == config
-    assert config_from_query(config_to_query(TrainingConfig())) == TrainingConfig()
-
-
-def test_missing_parameters_keep_their_defaults():
-    assert config_from_query({}) == TrainingConfig()
-    assert config_from_query({"epochs": "3"}) == TrainingConfig(epochs=3)
-
-
-@pytest.mark.parametrize(
-    "query",
-    [
-        {"epochs": "many"},
-        {"augment": "maybe"},
-        {"arch": "resnet"},
-        {"lr": "-1"},
-        {"train": "0"},
-        # valid configs, but more than the Train page's widgets offer: refused, not crashed on
-        {"train": "60000"},
-        {"epochs": "100"},
-        {"val": "30000"},
-        {"batch": "100"},
-        {"lr": "0.005"},
-        {"patience": "50"},
-        # each in range, but together more than MNIST's 60,000 training images
-        {"train": "59000", "val": "20000"},
-        {"train": "50001"},
-    ],
-)
-def test_bad_links_raise_config_errors(query):
-    with pytest.raises(ConfigError):
-        config_from_query(query)
 
 
 def test_presets_are_valid_configs():
@@ -91,6 +44,74 @@ def test_fine_tuning_settings_are_checked_before_training(settings):
         FinetuneConfig(**settings)
 
 
-def test_a_link_to_all_of_mnist_is_accepted():
-    config = config_from_query({"train": "50000", "val": "10000"})
-    assert config.train_size + config.validation_size == 60_000
+def test_preset_for_finds_the_preset_of_a_configs_sizes():
+    assert preset_for(TrainingConfig()) is PRESETS["full"]
+    quick = PRESETS["quick"]
+    config = TrainingConfig(train_size=quick.train_size, validation_size=quick.validation_size)
+    assert preset_for(config) is quick  # whatever its epochs
+    assert preset_for(TrainingConfig(train_size=quick.train_size)) is None
+    assert preset_for(TrainingConfig(train_size=1234, validation_size=0)) is None
+
+
+@pytest.mark.parametrize(
+    ("bounds", "inside", "outside", "text"),
+    [
+        (Bounds(1, 1000), [1, 1000], [0, 1001], "1 to 1000"),
+        (Bounds(1), [1, 10**9], [0], "at least 1"),
+        (Bounds(0, 1, above=True), [1e-9, 1], [0, 1.5], "above 0 and at most 1"),
+        (Bounds(0, 1, above=True, below=True), [0.5], [0, 1], "between 0 and 1"),
+    ],
+)
+def test_bounds_hold_their_values_and_say_which(bounds, inside, outside, text):
+    assert all(value in bounds for value in inside)
+    assert not any(value in bounds for value in outside)
+    assert str(bounds) == text
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"epochs": 0}, "epochs must be 1 to 1000"),
+        ({"learning_rate": 0}, "learning rate must be above 0 and at most 1"),
+        ({"architecture": "resnet"}, "unknown architecture 'resnet'; choose one of"),
+        ({"lr_schedule": "step"}, "unknown learning-rate schedule 'step'"),
+        ({"early_stopping_patience": 0}, "early-stopping patience must be at least 1"),
+        ({"epochs": None}, "epochs must be set"),
+    ],
+)
+def test_a_bad_setting_is_named_with_its_limits(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainingConfig(**settings)
+
+
+def test_every_setting_says_what_it_is_and_has_a_label():
+    for config_type in (TrainingConfig, FinetuneConfig):
+        for name, spec in settings_of(config_type).items():
+            assert spec.help and spec.label, name
+            default = getattr(config_type(), name)
+            if spec.offered is not None and default is not None:
+                assert default in spec.offered, name  # the page can show the default
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "value"),
+    [
+        ("epochs", " 7 ", 7),
+        ("learning_rate", "3E-3", 3e-3),
+        ("architecture", "MLP", "mlp"),
+        ("augment", "false", False),
+        ("train_size", "none", None),
+        ("early_stopping_patience", "none", None),
+        ("early_stopping_patience", "0", None),  # as the CLI's --patience 0 always did
+    ],
+)
+def test_a_setting_is_read_from_text(name, text, value):
+    assert parse_setting(TrainingConfig, name, text) == value
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), [("epochs", "many"), ("augment", "maybe"), ("validation_size", "none")]
+)
+def test_text_that_is_no_value_of_the_setting_is_refused(name, text):
+    with pytest.raises(ValueError, match=r"invalid literal|neither true nor false"):
+        parse_setting(TrainingConfig, name, text)

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_core.drawn import CANVAS, POLARITIES, SKELETONS, drawn_digits
+from benchmarks.drawn import POLARITIES, SKELETONS, drawn_digits
 from mnist_core.preprocess import resize_whole_canvas, to_mnist
+from mnist_core.segment import DIGIT_CANVAS
 
 
 def test_the_set_is_reproducible_and_varied():
@@ -17,7 +18,8 @@ def test_the_set_is_reproducible_and_varied():
     heights = [d.height for d in first]
     assert min(pens) < 12 < max(pens) and min(heights) < 120 < max(heights)
     for digit in first:
-        assert digit.image.shape == (CANVAS, CANVAS, 4) and digit.image.dtype == np.uint8
+        assert digit.image.shape == (DIGIT_CANVAS, DIGIT_CANVAS, 4)
+        assert digit.image.dtype == np.uint8
 
 
 def test_every_skeleton_draws_inside_the_canvas():
@@ -30,7 +32,7 @@ def test_every_skeleton_draws_inside_the_canvas():
         rows, cols = np.nonzero(ink > 127)
         assert rows.size > 0
         assert rows.min() > 0 and cols.min() > 0
-        assert rows.max() < CANVAS - 1 and cols.max() < CANVAS - 1
+        assert rows.max() < DIGIT_CANVAS - 1 and cols.max() < DIGIT_CANVAS - 1
 
 
 def test_to_mnist_gives_mnist_like_inputs_where_a_naive_resize_does_not(mnist):

@@ -14,7 +14,7 @@ from mnist_core.figures import (
     training_curves,
 )
 from mnist_core.predict import Classifier
-from mnist_core.train import BatchEnded, EpochEnded
+from mnist_core.progress import BatchEnded, EpochEnded
 
 
 def test_probability_bars_highlight_the_top_digit_on_a_fixed_axis():

@@ -6,25 +6,18 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from pathlib import Path
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from benchmarks.drawn import mnist_on_canvas
 from digit_studio.text import plain
-from mnist_core.drawn import mnist_on_canvas
 from mnist_core.samples import SampleStore
 
 from conftest import canvas_value
+from test_pages import page
 
-ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT = 60  # seconds per run: the first import of TensorFlow alone takes several
-HANDWRITING = "pages/6_My_handwriting.py"
-
-
-def page(path: str) -> AppTest:
-    """A page of the multipage app, entered through app.py as a browser would."""
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).switch_page(path)
+HANDWRITING = "app_pages/my_handwriting.py"
 
 
 def delete_buttons(at: AppTest) -> list:
@@ -47,7 +40,7 @@ def counting(monkeypatch, *names: str) -> dict[str, int]:
 
 def test_the_gallery_shows_one_page_and_reads_only_that(stored_model, samples, mnist, monkeypatch):
     ids = samples.add_many(mnist.x_test[:120], mnist.y_test[:120], writer="ada")
-    calls = counting(monkeypatch, "samples", "arrays", "export_npz", "newest")
+    calls = counting(monkeypatch, "samples", "arrays", "export_npz", "newest", "counts", "writers")
     at = page(HANDWRITING).run()
     assert not at.exception
     assert "120 drawings" in at.subheader[0].value
@@ -57,8 +50,11 @@ def test_the_gallery_shows_one_page_and_reads_only_that(stored_model, samples, m
     assert not at.exception
     assert len(delete_buttons(at)) == 120 - 2 * 48
     assert delete_buttons(at)[-1].key == f"delete-{ids[0]}"
-    # Each run read one page of drawings, never all of them, and packed no export.
-    assert calls == {"samples": 0, "arrays": 0, "export_npz": 0, "newest": 2}
+    # Each run read the names, the counts and one page of drawings once, never all the drawings,
+    # and packed no export.
+    assert calls == {
+        "samples": 0, "arrays": 0, "export_npz": 0, "newest": 2, "counts": 2, "writers": 2,
+    }  # fmt: skip
 
 
 def test_the_export_is_built_only_when_asked(stored_model, samples, mnist, monkeypatch):
@@ -105,7 +101,7 @@ def test_an_import_error_quoting_the_file_name_is_plain_text(stored_model, sampl
 
 
 def test_saving_while_another_session_writes_says_busy_quickly(stored_model, samples, mnist):
-    at = page("pages/1_Draw.py").run()
+    at = page("app_pages/draw.py").run()
     at.session_state["canvas-0"] = canvas_value(mnist_on_canvas(mnist.x_test[0]))
     at.run()
     yes = next(b for b in at.button if b.label.startswith("Yes, it's a"))

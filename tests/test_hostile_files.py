@@ -124,7 +124,7 @@ def test_a_decompression_bomb_costs_no_memory(tmp_path, store, stored_model, hos
 def test_the_upload_page_keeps_serving(store, stored_model, hostile):
     from test_pages import page
 
-    at = page("pages/3_Upload.py").run()
+    at = page("app_pages/upload.py").run()
     at.file_uploader[0].set_value(
         [(name, content, "application/octet-stream") for name, (content, _) in hostile.items()]
     ).run()

@@ -114,7 +114,7 @@ def test_the_upload_page_reports_a_bad_file_and_classifies_the_others(
     from test_pages import page
 
     link = "[sign in](https://evil.example/login).png"
-    at = page("pages/3_Upload.py").run()
+    at = page("app_pages/upload.py").run()
     at.file_uploader[0].set_value(
         [
             ("lab.png", lab_tiff, "image/png"),
@@ -145,7 +145,7 @@ def test_the_upload_page_decodes_each_file_once(store, stored_model, mnist, monk
         return real_open(source, *args, **kwargs)
 
     monkeypatch.setattr(Image, "open", counting_open)
-    at = page("pages/3_Upload.py").run()
+    at = page("app_pages/upload.py").run()
     at.file_uploader[0].set_value(files).run()
     assert not at.exception and not at.error
     assert len(decoded) == len(files)

@@ -8,15 +8,12 @@ from streamlit.testing.v1 import AppTest
 
 from digit_studio.text import plain
 
-ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT = 60  # seconds per run: the first import of TensorFlow alone takes several
+from test_pages import page as app_page
 
 
 def page() -> AppTest:
     """The Models page, entered through app.py as a browser would."""
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).switch_page(
-        "pages/5_Models.py"
-    )
+    return app_page("app_pages/models.py")
 
 
 def click(at: AppTest, label: str) -> AppTest:

@@ -9,8 +9,8 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from benchmarks.drawn import mnist_on_canvas
 from digit_studio.text import plain
-from mnist_core.drawn import mnist_on_canvas
 
 from conftest import canvas_value, png_bytes
 
@@ -19,9 +19,14 @@ TIMEOUT = 60  # seconds per run: the first import of TensorFlow alone takes seve
 
 
 def page(path: str) -> AppTest:
-    """A page of the multipage app, entered through app.py as a browser would."""
+    """A page of the multipage app (its file, "app_pages/draw.py"), entered through app.py as a
+    browser would; not yet run.
+
+    AppTest finds a page by its file only once st.navigation has registered the pages, so the
+    Home page runs first; "app.py" is the Home page as a visitor first sees it.
+    """
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    return app if path == "app.py" else app.switch_page(path)
+    return app if path == "app.py" else app.run().switch_page(path)
 
 
 def shown_digit(at: AppTest) -> str:
@@ -38,7 +43,7 @@ def test_home_page(store, stored_model):
 
 
 def test_draw_page_recognizes_real_mnist_digits(store, stored_model, mnist):
-    at = page("pages/1_Draw.py").run()
+    at = page("app_pages/draw.py").run()
     assert not at.exception
     assert "draw a digit" in " ".join(str(m.value) for m in at.markdown)
     assert at.slider(key="pen_width").value == 22
@@ -55,7 +60,7 @@ def test_draw_page_recognizes_real_mnist_digits(store, stored_model, mnist):
 
 
 def test_draw_page_clear_gives_a_fresh_canvas(store, stored_model, mnist):
-    at = page("pages/1_Draw.py").run()
+    at = page("app_pages/draw.py").run()
     at.session_state["canvas-0"] = canvas_value(mnist_on_canvas(mnist.x_test[0]))
     at.run()
     assert shown_digit(at) != "none"
@@ -65,13 +70,13 @@ def test_draw_page_clear_gives_a_fresh_canvas(store, stored_model, mnist):
 
 
 def test_draw_page_with_an_empty_store(store):
-    at = page("pages/1_Draw.py").run()
+    at = page("app_pages/draw.py").run()
     assert not at.exception
     assert "no model yet" in at.warning[0].value
 
 
 def test_upload_page_classifies_good_files_and_reports_bad_ones(store, stored_model, mnist):
-    at = page("pages/3_Upload.py").run()
+    at = page("app_pages/upload.py").run()
     assert not at.exception
     paper = 255 - np.asarray(Image.fromarray(mnist.x_test[1]).resize((300, 300)))  # dark on light
     at.file_uploader[0].set_value(
@@ -90,7 +95,7 @@ def test_upload_page_classifies_good_files_and_reports_bad_ones(store, stored_mo
 
 
 def test_evaluate_page_shows_the_confusion_matrix(store, stored_model):
-    at = page("pages/4_Evaluate.py").run()
+    at = page("app_pages/evaluate.py").run()
     assert not at.exception
     assert at.metric[0].label == "Test accuracy"
     assert len(at.get("plotly_chart")) == 2
@@ -99,7 +104,7 @@ def test_evaluate_page_shows_the_confusion_matrix(store, stored_model):
 
 def test_models_page_sets_default_and_deletes(store, stored_model, quick_training):
     store.save("second", quick_training.model, quick_training.model_info(0.8))
-    at = page("pages/5_Models.py").run()
+    at = page("app_pages/models.py").run()
     assert not at.exception
     assert len(at.dataframe) == 1
     at.selectbox[0].set_value("second").run()
@@ -112,7 +117,7 @@ def test_models_page_sets_default_and_deletes(store, stored_model, quick_trainin
 
 
 def test_train_page_trains_shows_charts_and_saves(store, monkeypatch):
-    at = page("pages/2_Train.py").run()
+    at = page("app_pages/train.py").run()
     assert not at.exception
     at.selectbox[0].set_value("perceptron")
     at.radio[0].set_value("quick")
@@ -132,20 +137,20 @@ def test_train_page_trains_shows_charts_and_saves(store, monkeypatch):
 
 
 def test_training_goes_on_across_pages_and_other_sessions_are_told(store, small_mnist):
-    at = page("pages/2_Train.py").run()
+    at = page("app_pages/train.py").run()
     at.selectbox[0].set_value("mlp")
     at.radio[0].set_value("quick")
     at.run()
     next(b for b in at.button if b.label == "Start").click().run()
     job = at.session_state["training_job"]
 
-    other = page("pages/2_Train.py").run()  # another browser, same server
+    other = page("app_pages/train.py").run()  # another browser, same server
     assert any("busy training a model for someone else" in w.value for w in other.warning)
     assert next(b for b in other.button if b.label == "Start").disabled
 
-    at.switch_page("pages/1_Draw.py").run()
+    at.switch_page("app_pages/draw.py").run()
     assert not at.exception
-    at.switch_page("pages/2_Train.py").run()
+    at.switch_page("app_pages/train.py").run()
     assert at.session_state["training_job"] is job
     assert next(b for b in at.button if b.label == "Start").disabled or job.done
     job.join(timeout=120)
@@ -156,7 +161,7 @@ def test_training_goes_on_across_pages_and_other_sessions_are_told(store, small_
 
 
 def test_train_page_reads_its_settings_from_the_link(store):
-    at = page("pages/2_Train.py")
+    at = page("app_pages/train.py")
     at.query_params.update({"arch": "perceptron", "epochs": "2", "train": "2000", "val": "1000"})
     at.run()
     assert not at.exception
@@ -164,7 +169,7 @@ def test_train_page_reads_its_settings_from_the_link(store):
     assert at.radio[0].value == "quick"
     assert at.slider[0].value == 2
     for query, message in [("lots", "not a valid value"), ("100", "not between 1 and 30")]:
-        bad = page("pages/2_Train.py")
+        bad = page("app_pages/train.py")
         bad.query_params["epochs"] = query
         bad.run()
         assert not bad.exception
@@ -172,7 +177,7 @@ def test_train_page_reads_its_settings_from_the_link(store):
 
 
 def test_draw_page_opens_the_inside_of_the_network(store, stored_model, mnist):
-    at = page("pages/1_Draw.py").run()
+    at = page("app_pages/draw.py").run()
     at.session_state["canvas-0"] = canvas_value(mnist_on_canvas(mnist.x_test[0]))
     at.run()
     assert len(at.get("image")) == 1  # closed: nothing computed
@@ -187,7 +192,7 @@ def test_draw_page_opens_the_inside_of_the_network(store, stored_model, mnist):
 
 
 def test_draw_page_saves_confirmed_and_corrected_drawings(store, stored_model, samples, mnist):
-    at = page("pages/1_Draw.py").run()
+    at = page("app_pages/draw.py").run()
     at.text_input[0].set_value("ada")
     at.session_state["canvas-0"] = canvas_value(mnist_on_canvas(mnist.x_test[0]))
     at.run()
@@ -214,9 +219,9 @@ def test_draw_page_saves_confirmed_and_corrected_drawings(store, stored_model, s
 def test_draw_page_reads_a_whole_number(store, stored_model, mnist):
     import numpy as np
 
-    from mnist_core.drawn import written_number
+    from benchmarks.drawn import written_number
 
-    at = page("pages/1_Draw.py").run()
+    at = page("app_pages/draw.py").run()
     at.radio(key="draw_mode").set_value("A whole number").run()
     digits = [mnist.x_test[i] for i in (1, 2, 0)]  # 2, 1, 7
     number = written_number(digits, "217", np.random.default_rng(3))
@@ -231,7 +236,7 @@ def test_draw_page_reads_a_whole_number(store, stored_model, mnist):
 
 
 def test_my_handwriting_page_shows_deletes_and_fine_tunes(store, stored_model, samples, mnist):
-    at = page("pages/6_My_handwriting.py").run()
+    at = page("app_pages/my_handwriting.py").run()
     assert not at.exception
     assert "No drawings yet" in at.info[0].value
     samples.add_many(mnist.x_test[:30], mnist.y_test[:30], writer="ada")
@@ -266,7 +271,7 @@ def test_my_handwriting_page_imports_a_file_and_shows_it(store, stored_model, sa
 
     buffer = io.BytesIO()
     np.savez(buffer, x=mnist.x_test[:12], y=mnist.y_test[:12])
-    at = page("pages/6_My_handwriting.py").run()
+    at = page("app_pages/my_handwriting.py").run()
     at.get("file_uploader")[0].set_value(("theirs.npz", buffer.getvalue(), "application/zip"))
     at.text_input[0].set_value("bob")
     at.button(key="FormSubmitter:import-Import").click().run()

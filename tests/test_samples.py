@@ -45,6 +45,15 @@ def test_the_path_comes_from_the_environment(tmp_path, monkeypatch):
     assert (tmp_path / "from-env.sqlite3").exists()
 
 
+def test_without_the_variable_the_path_is_in_the_working_directory(tmp_path, monkeypatch):
+    """Not beside the package, which a non-editable install puts in site-packages."""
+    monkeypatch.delenv(SAMPLES_DB_VARIABLE, raising=False)
+    monkeypatch.chdir(tmp_path)
+    store = SampleStore()
+    assert store.path.resolve() == tmp_path / "data" / "handwriting.sqlite3"
+    assert store.path.exists()
+
+
 def test_an_old_store_is_migrated_and_keeps_its_samples(tmp_path):
     path = tmp_path / "v1.sqlite3"
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from benchmarks.drawn import written_numbers
 from mnist_core import segment
-from mnist_core.drawn import written_numbers
 from mnist_core.errors import EmptyImageError, InvalidImageError
 from mnist_core.predict import load_classifier
 from mnist_core.segment import NUMBER_CANVAS, read_number, split_digits

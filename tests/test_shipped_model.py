@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_core.drawn import drawn_digits
+from benchmarks.drawn import drawn_digits
 from mnist_core.evaluate import evaluate
 from mnist_core.predict import Classifier, load_classifier
 from mnist_core.store import DEFAULT_MODELS_DIR, ModelStore

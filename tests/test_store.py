@@ -78,6 +78,13 @@ def test_folder_comes_from_the_environment(tmp_path, monkeypatch):
     assert ModelStore().root == tmp_path / "elsewhere"
 
 
+def test_without_the_variable_the_folder_is_in_the_working_directory(tmp_path, monkeypatch):
+    """Not beside the package, which a non-editable install puts in site-packages."""
+    monkeypatch.delenv("MNIST_MODELS_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert ModelStore().root.resolve() == tmp_path / "models"
+
+
 def test_overwrite_replaces_and_removes_the_old_weights(store, quick_training):
     store.save("m", quick_training.model, quick_training.model_info(0.5))
     old_file = store.info("m").file

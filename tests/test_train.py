@@ -9,7 +9,8 @@ import pytest
 from mnist_core.config import TrainingConfig
 from mnist_core.errors import ConfigError
 from mnist_core.models import build_model
-from mnist_core.train import BatchEnded, EpochEnded, TrainingEnded, TrainingStarted, train
+from mnist_core.progress import BatchEnded, EpochEnded, TrainingEnded, TrainingStarted
+from mnist_core.train import train
 
 QUICK = dict(architecture="mlp", train_size=600, validation_size=200, batch_size=100)
 

@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
-from streamlit.testing.v1 import AppTest
 
-from digit_studio import training_view
-from mnist_core import jobs
+from digit_studio import training_jobs, training_view
+from digit_studio.training_jobs import TrainingJob
 from mnist_core.config import TrainingConfig
-from mnist_core.jobs import TrainingJob
 
-ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT = 60  # seconds per run: the first import of TensorFlow alone takes several
+from test_pages import page
+
 MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 # A name the store accepts that Markdown would show as "x-<em>y</em>".
 EMPHASIS_NAME = "x-_y_"
-
-
-def page(path: str) -> AppTest:
-    """A page of the multipage app, entered through app.py as a browser would."""
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    return app if path == "app.py" else app.switch_page(path)
 
 
 def rendered(body: str) -> tuple[str, str]:
@@ -49,7 +40,7 @@ def finished_job(model=None, info=None) -> TrainingJob:
         model.save(job.model_file)
     if info is None:
         info = finished_info()
-    job._record(jobs.Tested(info, stopped_by_request=False, stopped_early=False))
+    job._record(training_jobs.Tested(info, stopped_by_request=False, stopped_early=False))
     return job
 
 
@@ -70,7 +61,7 @@ def finished_info():
     ],
 )
 def test_a_link_cannot_put_markdown_into_the_warning(store, query):
-    at = page("pages/2_Train.py")
+    at = page("app_pages/train.py")
     at.query_params.update(query)
     at.run()
     assert not at.exception
@@ -82,7 +73,7 @@ def test_a_link_cannot_put_markdown_into_the_warning(store, query):
 
 
 def test_a_link_whose_training_and_validation_exceed_mnist_is_refused(store):
-    at = page("pages/2_Train.py")
+    at = page("app_pages/train.py")
     at.query_params.update({"train": "59000", "val": "20000"})
     at.run()
     assert not at.exception
@@ -93,7 +84,7 @@ def test_a_link_whose_training_and_validation_exceed_mnist_is_refused(store):
 
 
 def test_custom_sizes_beyond_mnist_disable_start(store):
-    at = page("pages/2_Train.py").run()
+    at = page("app_pages/train.py").run()
     at.radio[0].set_value("custom").run()
     at.number_input[0].set_value(59_000)
     at.number_input[1].set_value(20_000).run()
@@ -119,7 +110,7 @@ def started(monkeypatch) -> list[TrainingJob]:
 
 def test_start_asks_before_throwing_away_an_unsaved_model(store, started):
     old = finished_job()
-    at = page("pages/2_Train.py")
+    at = page("app_pages/train.py")
     at.session_state["training_job"] = old
     at.run()
     start = next(b for b in at.button if b.label == "Start")
@@ -140,7 +131,7 @@ def test_start_asks_before_throwing_away_an_unsaved_model(store, started):
 
 def test_start_does_not_ask_once_the_model_is_saved(store, started, quick_training):
     old = finished_job(quick_training.model, quick_training.model_info(0.9))
-    at = page("pages/2_Train.py")
+    at = page("app_pages/train.py")
     at.session_state["training_job"] = old
     at.run()
     at.text_input[0].set_value(EMPHASIS_NAME)
@@ -156,7 +147,7 @@ def test_start_does_not_ask_once_the_model_is_saved(store, started, quick_traini
 
 def test_a_bad_model_name_is_shown_as_typed(store, quick_training):
     job = finished_job(quick_training.model, quick_training.model_info(0.9))
-    at = page("pages/2_Train.py")
+    at = page("app_pages/train.py")
     at.session_state["training_job"] = job
     at.run()
     name = "[sign in](https://evil.example)"
@@ -171,7 +162,7 @@ def test_a_bad_model_name_is_shown_as_typed(store, quick_training):
 def test_a_failed_jobs_error_is_shown_as_plain_text(store):
     job = TrainingJob(TrainingConfig(architecture="perceptron"), owner="test")
     job._fail("cannot read ![x](https://evil.example/p.png)")
-    at = page("pages/2_Train.py")
+    at = page("app_pages/train.py")
     at.session_state["training_job"] = job
     at.run()
     assert not at.exception
@@ -191,7 +182,7 @@ def test_errors_naming_a_model_are_not_markdown_on_the_evaluate_page(store, quic
     info = store.save(EMPHASIS_NAME, quick_training.model, quick_training.model_info(0.9))
     store.set_default(EMPHASIS_NAME)
     (store.root / info.file).unlink()  # a model that can't be loaded: its error names it
-    evaluate = page("pages/4_Evaluate.py").run()
+    evaluate = page("app_pages/evaluate.py").run()
     assert not evaluate.exception
     assert_inert(evaluate.error[0].value, EMPHASIS_NAME)
 
@@ -202,7 +193,7 @@ def test_start_into_an_unwritable_store_says_why_before_training(tmp_path, monke
     monkeypatch.setenv("MNIST_MODELS_DIR", str(blocked))
     started = []
     monkeypatch.setattr(training_view, "start_training", lambda *args, **kwargs: started.append(1))
-    at = page("pages/2_Train.py").run()
+    at = page("app_pages/train.py").run()
     next(b for b in at.button if b.label == "Start").click().run()
     assert not at.exception
     assert started == []

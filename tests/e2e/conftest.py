@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from digit_studio.serve import CHROMIUM_ARGS, served_app
+from benchmarks.serve import CHROMIUM_ARGS, served_app
 from mnist_core.samples import SAMPLES_DB_VARIABLE
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import expect
 
-from mnist_core.jobs import ABANDON_SECONDS
+from digit_studio.training_jobs import ABANDON_SECONDS
 
 from conftest import png_bytes
 from e2e.strokes import DIGIT_STROKES, draw_with_mouse, draw_with_touch
@@ -35,6 +35,8 @@ def empty_canvas(page, clears: int = 0):
 
 def test_drawn_digits_are_recognized(page, app_url, artifacts):
     page.goto(f"{app_url}/Draw")
+    expect(page).to_have_title("Draw · Digit Studio")
+    expect(page.get_by_role("link", name="Home", exact=True)).to_be_visible()
     for clears, (digit, strokes) in enumerate(DIGIT_STROKES.items()):
         canvas = empty_canvas(page, clears)
         draw_with_mouse(page, canvas.bounding_box(), strokes)

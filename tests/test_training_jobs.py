@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from digit_studio.training_jobs import JobState
+from digit_studio.training_slot import ServerBusyError, busy_for, start_training
 from mnist_core.config import TrainingConfig
-from mnist_core.jobs import JobState, ServerBusyError, busy_for, start_training
-from mnist_core.train import BatchEnded
+from mnist_core.progress import BatchEnded
 
 TINY = TrainingConfig(
     architecture="perceptron",

@@ -15,9 +15,8 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from mnist_core.data import Mnist
-from mnist_core.segment import NUMBER_CANVAS
+from mnist_core.segment import DIGIT_CANVAS, NUMBER_CANVAS
 
-CANVAS = 280
 POLARITIES = ("light on dark", "dark on light", "ink in alpha")
 
 Stroke = list[tuple[float, float]]
@@ -120,16 +119,16 @@ def draw_digit(label: int, rng: np.random.Generator) -> DrawnDigit:
     ]
     xs = [x for stroke in tilted for x, _ in stroke]
     ys = [y for stroke in tilted for _, y in stroke]
-    room = CANVAS - 2 * margin
+    room = DIGIT_CANVAS - 2 * margin
     fit = min(1.0, room / (max(xs) - min(xs) + 1e-9), room / (max(ys) - min(ys) + 1e-9))
-    left = rng.uniform(margin - fit * min(xs), CANVAS - margin - fit * max(xs))
-    top = rng.uniform(margin - fit * min(ys), CANVAS - margin - fit * max(ys))
+    left = rng.uniform(margin - fit * min(xs), DIGIT_CANVAS - margin - fit * max(xs))
+    top = rng.uniform(margin - fit * min(ys), DIGIT_CANVAS - margin - fit * max(ys))
 
     def place(x: float, y: float) -> tuple[float, float]:
         wobble = rng.normal(0, pen * 0.08, 2)
         return left + fit * x + wobble[0], top + fit * y + wobble[1]
 
-    ink = Image.new("L", (CANVAS, CANVAS), 0)
+    ink = Image.new("L", (DIGIT_CANVAS, DIGIT_CANVAS), 0)
     pencil = ImageDraw.Draw(ink)
     for stroke in tilted:
         points = [place(x, y) for x, y in stroke]
@@ -148,7 +147,7 @@ def drawn_digits(count: int = 1000, seed: int = 2026) -> list[DrawnDigit]:
 
 def mnist_on_canvas(digit: np.ndarray) -> np.ndarray:
     """An MNIST digit as the 280x280 canvas sends it: white ink in alpha, transparent around."""
-    ink = np.asarray(Image.fromarray(digit).resize((CANVAS, CANVAS), Image.BILINEAR))
+    ink = np.asarray(Image.fromarray(digit).resize((DIGIT_CANVAS, DIGIT_CANVAS), Image.BILINEAR))
     return _paint(ink, "ink in alpha")
 
 

@@ -3,10 +3,7 @@
 A process, not a thread: Streamlit clears Keras' global session after every script run, which
 breaks a model being traced in another thread of the server; a process also keeps the server's
 interpreter free for predictions, can be killed outright, and returns all its memory when done.
-
-One training runs per server at a time: on two cores a second one would halve both and starve
-everyone's predictions. The job belongs to the owner that started it; others are told the
-server is busy. An owner gone for good (a closed tab) ends the job: process killed, files removed.
+An owner gone for good (a closed tab) ends the job: process killed, files removed.
 """
 
 from __future__ import annotations
@@ -23,29 +20,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mnist_core.config import TrainingConfig
 from mnist_core.data import Mnist
-from mnist_core.errors import MnistCoreError
 from mnist_core.explain import FirstLayerAtEpoch
-from mnist_core.finetune import FinetuneTask, Scores
-from mnist_core.store import ModelInfo
-from mnist_core.train import (
+from mnist_core.progress import (
     BatchEnded,
     EpochEnded,
     TrainingEnded,
     TrainingProgress,
     TrainingStarted,
 )
+from mnist_core.run import TrainingTask
+from mnist_core.store import ModelInfo
+
+if TYPE_CHECKING:
+    from mnist_core.finetune import Scores
 
 MODEL_FILE = "model.keras"
 POLL_SECONDS = 0.2  # how often the collector checks a silent child is still alive
 ABANDON_SECONDS = 30.0  # an owner away this long closed the tab; a Wi-Fi blip is shorter
 CHILD_NICENESS = 10  # training takes the CPU only when no one is waiting for a prediction
-
-
-class ServerBusyError(MnistCoreError):
-    """Another user's training is running on this server."""
 
 
 class JobState(Enum):
@@ -91,67 +86,65 @@ class JobSnapshot:
 
 
 def _train_in_child(
-    task: TrainingConfig | FinetuneTask,
+    task: TrainingTask,
     mnist: Mnist | None,
     events: multiprocessing.Queue,
     stop: threading.Event,
     folder: str,
 ) -> None:
-    """The child process: train or fine-tune, report every event, save the model, measure it."""
+    """The child process: run the task, report every event, save the model and its scores."""
     os.nice(CHILD_NICENESS)
     try:
-        from mnist_core.data import load_mnist
-        from mnist_core.evaluate import evaluate
         from mnist_core.explain import FirstLayerProgress
-        from mnist_core.finetune import finetune
-        from mnist_core.predict import Classifier
-        from mnist_core.store import ModelStore
-        from mnist_core.train import train
+        from mnist_core.run import run_training
 
-        mnist = mnist or load_mnist()
         callbacks = [FirstLayerProgress(events.put)]
-        if isinstance(task, FinetuneTask):
-            model, base = ModelStore(task.models_dir).load(task.base_name)
-            tuned = finetune(
-                model, base, task.images, task.labels, mnist, task.config,
-                on_progress=events.put, stop=stop, callbacks=callbacks,
-            )  # fmt: skip
-            model.save(Path(folder) / MODEL_FILE)
-            stopped = tuned.training.stopped_by_request
-            events.put(Tested(tuned.model_info(), stopped, False, tuned.before, tuned.after))
-            return
-        result = train(task, mnist, on_progress=events.put, stop=stop, callbacks=callbacks)
-        result.model.save(Path(folder) / MODEL_FILE)
-        evaluation = evaluate(Classifier(result.model), mnist)
-        info = result.model_info(evaluation.accuracy, evaluation.loss)
-        events.put(Tested(info, result.stopped_by_request, result.stopped_early))
+        trained = run_training(task, events.put, stop, mnist=mnist, callbacks=callbacks)
+        trained.model.save(Path(folder) / MODEL_FILE)
+        events.put(
+            Tested(
+                trained.info,
+                trained.stopped_by_request,
+                trained.stopped_early,
+                trained.before,
+                trained.after,
+            )
+        )
     except Exception as error:  # reported to the page; the server keeps serving
         events.put(Failed(str(error) or type(error).__name__))
 
 
-def _always_present() -> bool:
+def always_present() -> bool:
+    """The owner of a job started outside a page: never gone."""
     return True
+
+
+def _nothing(job: TrainingJob) -> None:
+    """What a job does when it ends, unless told otherwise."""
 
 
 class TrainingJob:
     """One training run in a child process; `snapshot()` is safe to call from any thread.
 
     `owner_present` is asked while the job runs; once it has said no for `abandon_after`
-    seconds in a row the job is killed and its files removed.
+    seconds in a row the job is killed and its files removed. `on_end` is called with the job
+    once it has finished or failed, from the collector thread.
     """
 
     def __init__(
         self,
-        config: TrainingConfig | FinetuneTask,
+        task: TrainingTask,
         owner: str,
         mnist: Mnist | None = None,
-        owner_present: Callable[[], bool] = _always_present,
+        owner_present: Callable[[], bool] = always_present,
         abandon_after: float = ABANDON_SECONDS,
+        on_end: Callable[[TrainingJob], None] = _nothing,
     ) -> None:
-        self.config = config
+        self.task = task
         self.owner = owner
         self._owner_present = owner_present
         self._abandon_after = abandon_after
+        self._on_end = on_end
         self.created = time.time()
         self.folder = Path(tempfile.mkdtemp(prefix="digit-studio-training-"))
         context = multiprocessing.get_context("spawn")  # fork is unsafe with TensorFlow loaded
@@ -159,7 +152,7 @@ class TrainingJob:
         self._stop = context.Event()
         self._process = context.Process(
             target=_train_in_child,
-            args=(config, mnist, self._events, self._stop, str(self.folder)),
+            args=(task, mnist, self._events, self._stop, str(self.folder)),
             name=f"training-{owner}",
             daemon=True,
         )
@@ -177,7 +170,8 @@ class TrainingJob:
         # A job dropped with its session (a closed tab) must not leave a process or files behind.
         self._finalizer = weakref.finalize(self, _clean_up, self._process, self.folder)
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the child process and the thread that collects its events."""
         self._process.start()
         self._collector.start()
 
@@ -208,7 +202,7 @@ class TrainingJob:
                 if isinstance(event, Tested):
                     return
         finally:
-            _release(self)
+            self._on_end(self)
 
     def _record(self, event: TrainingProgress | FirstLayerAtEpoch | Tested) -> None:
         with self._lock:
@@ -250,9 +244,7 @@ class TrainingJob:
     @property
     def suggested_name(self) -> str:
         """A store name for the result: what it is and when it was started."""
-        if isinstance(self.config, FinetuneTask):
-            return f"{self.config.base_name}-mine-{int(self.created)}"
-        return f"{self.config.architecture}-{int(self.created)}"
+        return f"{self.task.name_stem}-{int(self.created)}"
 
     @property
     def model_file(self) -> Path:
@@ -277,53 +269,8 @@ class TrainingJob:
         self._finalizer()
 
 
-def _clean_up(process: multiprocessing.Process, folder: Path) -> None:
+def _clean_up(process: multiprocessing.process.BaseProcess, folder: Path) -> None:
     if process.is_alive():
         process.kill()
         process.join(5)
     shutil.rmtree(folder, ignore_errors=True)
-
-
-_slot_lock = threading.Lock()
-_running: TrainingJob | None = None
-
-
-def start_training(
-    config: TrainingConfig | FinetuneTask,
-    owner: str,
-    mnist: Mnist | None = None,
-    owner_present: Callable[[], bool] = _always_present,
-    abandon_after: float = ABANDON_SECONDS,
-) -> TrainingJob:
-    """Start a training or fine-tuning job for `owner`; ServerBusyError while any other job is
-    training."""
-    global _running
-    with _slot_lock:
-        if _running is not None:
-            who = "you" if _running.owner == owner else "another user"
-            raise ServerBusyError(
-                f"the server is busy training a model for {who}: one training runs at a time. "
-                "Try again when it finishes."
-            )
-        job = TrainingJob(config, owner, mnist, owner_present, abandon_after)
-        _running = job
-    try:
-        job._start()
-    except (OSError, RuntimeError) as error:  # no process or thread to be had: free the slot
-        _release(job)
-        job.discard()
-        raise MnistCoreError(f"the training could not start: {error}") from error
-    return job
-
-
-def busy_for(owner: str) -> bool:
-    """Whether someone other than `owner` is training on this server right now."""
-    with _slot_lock:
-        return _running is not None and _running.owner != owner
-
-
-def _release(job: TrainingJob) -> None:
-    global _running
-    with _slot_lock:
-        if _running is job:
-            _running = None

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from digit_studio.ui import cached_evaluation, cached_mnist, choose_model, setup_page
+from digit_studio.resources import cached_evaluation, cached_mnist
+from digit_studio.widgets import choose_model
 from mnist_core.figures import confusion_matrix_figure, per_class_figure
 
 GALLERY_SIZE = 24
 GALLERY_COLUMNS = 8
 
-setup_page("Evaluate")
 st.title("Evaluate a model")
 st.caption("Each model is scored once on MNIST's 10,000 test digits, which it never trained on.")
 

@@ -2,15 +2,15 @@
 
 import streamlit as st
 
+from digit_studio.resources import cached_classifier
 from digit_studio.text import plain
-from digit_studio.ui import cached_classifier, choose_model, setup_page
+from digit_studio.widgets import choose_model
 from mnist_core.errors import ImageError
 from mnist_core.figures import pixelated, probability_bars
 from mnist_core.preprocess import preview, read_image
 
 FILE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 
-setup_page("Upload")
 st.title("Recognize image files")
 st.caption(
     "Upload photos or scans of single handwritten digits: dark ink on light paper works as well "

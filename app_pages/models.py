@@ -2,11 +2,10 @@
 
 import streamlit as st
 
+from digit_studio.resources import model_store
 from digit_studio.text import plain
-from digit_studio.ui import model_store, setup_page
 from mnist_core.errors import MnistCoreError
 
-setup_page("Models")
 st.title("Models")
 st.caption(
     "Every model trained and saved here. The default one is what the other pages start with."

@@ -1,25 +1,31 @@
 """The drawings people confirmed or corrected on the Draw page, and a network fine-tuned on them."""
 
-import math
 import time
+from functools import partial
 
 import streamlit as st
 
+from digit_studio.handwriting_view import (
+    GALLERY_COLUMNS,
+    GALLERY_PAGE,
+    clamped_page,
+    delete_sample,
+    finetune_task,
+    page_count,
+    read_or_stop,
+    undo_delete,
+)
+from digit_studio.resources import sample_store
 from digit_studio.text import plain
+from digit_studio.train_settings import offered_range
+from digit_studio.training_jobs import TrainingJob
 from digit_studio.training_view import job_view, start_and_stop
-from digit_studio.ui import choose_model, model_store, sample_store, setup_page, writer_name
-from mnist_core.config import EPOCHS_RANGE, FinetuneConfig
+from digit_studio.widgets import choose_model, writer_name
+from mnist_core.config import FinetuneConfig
 from mnist_core.errors import MnistCoreError
 from mnist_core.figures import pixelated, sample_counts
-from mnist_core.finetune import MIN_SAMPLES, FinetuneTask
-from mnist_core.jobs import TrainingJob
-from mnist_core.samples import SampleStore
+from mnist_core.finetune import MIN_SAMPLES
 
-GALLERY_PAGE = 48  # drawings a page of the gallery shows, newest first: six rows of eight
-GALLERY_COLUMNS = 8
-UNDO_DEPTH = 20  # deletions a session can undo, the latest first
-
-setup_page("My handwriting")
 st.session_state.setdefault("deleted_samples", [])
 st.title("My handwriting")
 st.caption(
@@ -31,37 +37,7 @@ store = sample_store()
 if store is None:
     st.stop()
 
-
-def delete_sample(store: SampleStore, sample_id: int) -> None:
-    """Delete a drawing, kept in this session so that Undo can put it back."""
-    try:
-        deleted = store.delete(sample_id)
-    except MnistCoreError as error:
-        st.session_state["gallery_error"] = str(error)
-        return
-    if deleted is not None:
-        kept = [*st.session_state["deleted_samples"], deleted]
-        st.session_state["deleted_samples"] = kept[-UNDO_DEPTH:]
-        st.session_state.pop("export", None)
-
-
-def undo_delete(store: SampleStore) -> None:
-    """Put the last deleted drawing back, with its label, name, time and drawing."""
-    deleted = st.session_state["deleted_samples"]
-    try:
-        store.restore(deleted[-1])
-    except MnistCoreError as error:
-        st.session_state["gallery_error"] = str(error)
-        return
-    st.session_state["deleted_samples"] = deleted[:-1]
-    st.session_state.pop("export", None)
-
-
-try:
-    writers = store.writers()
-except MnistCoreError as error:
-    st.error(plain(error))
-    st.stop()
+writers = read_or_stop(store.writers)
 writer = st.selectbox(
     "Whose drawings",
     [None, *writers],
@@ -69,11 +45,7 @@ writer = st.selectbox(
     help="The name given on the Draw page.",
     on_change=lambda: st.session_state.update(gallery_page=1),
 )
-try:
-    counts = store.counts(writer)
-except MnistCoreError as error:
-    st.error(plain(error))
-    st.stop()
+counts = read_or_stop(partial(store.counts, writer))
 total = int(counts.sum())
 
 st.plotly_chart(sample_counts(counts), config={"displayModeBar": False}, key="counts")
@@ -90,14 +62,14 @@ if st.session_state["deleted_samples"]:
 if not total:
     st.info("No drawings yet: draw on the **Draw** page and tell the network if it was right.")
 else:
-    pages = math.ceil(total / GALLERY_PAGE)
+    pages = page_count(total)
     newest_first = ", the newest first" if pages > 1 else ""
     st.subheader(f"{total:,} {'drawing' if total == 1 else 'drawings'}{newest_first}")
     page = 1
     if pages > 1:
-        # Set before the widget is drawn: a page past the end (after deletions) becomes the last.
-        st.session_state["gallery_page"] = min(
-            max(1, st.session_state.get("gallery_page", 1)), pages
+        # Set before the widget is drawn, which then shows it.
+        st.session_state["gallery_page"] = clamped_page(
+            st.session_state.get("gallery_page", 1), pages
         )
         page = st.number_input(f"Page (of {pages:,})", 1, pages, key="gallery_page", step=1)
     try:
@@ -168,20 +140,21 @@ running = job is not None and not job.done
 settings, progress = st.columns([1, 2], gap="large")
 with settings:
     base = choose_model("Start from")
-    epochs = st.slider("Epochs", *EPOCHS_RANGE, FinetuneConfig().epochs, disabled=running)
+    epochs = st.slider(
+        "Epochs",
+        *offered_range("epochs", FinetuneConfig),
+        FinetuneConfig().epochs,
+        disabled=running,
+    )
     st.caption(
         f"Trains on three quarters of the drawings mixed with MNIST, so it doesn't forget how "
         f"everyone else writes; the other quarter measures the change. Needs {MIN_SAMPLES} "
         "drawings or more."
     )
-
-    def task() -> FinetuneTask:
-        images, labels = store.arrays(writer)
-        config = FinetuneConfig(epochs=epochs)
-        return FinetuneTask(base.name, str(model_store().root), images, labels, config)
-
-    ready = base is not None and total >= MIN_SAMPLES
-    start_and_stop("finetune_job", "Fine-tune", task if ready else None)
+    task = None  # Fine-tune stays off without a model to start from or enough drawings
+    if base is not None and total >= MIN_SAMPLES:
+        task = finetune_task(store, writer, base, epochs)
+    start_and_stop("finetune_job", "Fine-tune", task)
 
 with progress:
     job_view(

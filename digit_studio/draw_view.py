@@ -1,21 +1,24 @@
-"""Draw a digit and watch the network recognize it, stroke by stroke."""
+"""The Draw page's parts: the canvas, the answer for one digit or a whole number, saving a
+confirmed or corrected drawing, and the inside of the network."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
+from digit_studio.resources import cached_classifier, cached_inspector, sample_store
 from digit_studio.text import plain
-from digit_studio.ui import (
+from digit_studio.widgets import (
     big_digit,
-    cached_classifier,
-    cached_inspector,
     caption_line,
     choose_model,
     current_writer,
-    sample_store,
-    setup_page,
     show_first_layer,
     writer_name,
 )
+from mnist_core.data import NUM_CLASSES
 from mnist_core.errors import EmptyImageError, ImageError, MnistCoreError
 from mnist_core.explain import first_layer
 from mnist_core.figures import (
@@ -28,13 +31,25 @@ from mnist_core.figures import (
 )
 from mnist_core.predict import Prediction
 from mnist_core.samples import drawing_png
-from mnist_core.segment import NUMBER_CANVAS, read_number
+from mnist_core.segment import DIGIT_CANVAS, NUMBER_CANVAS, read_number
 from mnist_core.store import ModelInfo
 
-CANVAS_SIZE = 280  # ten times MNIST's 28 pixels
 
-setup_page("Draw")
-st.session_state.setdefault("canvas_generation", 0)
+@dataclass(frozen=True)
+class LastDrawing:
+    """The drawing just answered, kept until the user says what it was."""
+
+    image: np.ndarray  # the 28 x 28 input the network saw
+    predicted: int
+    model: str
+    drawing: np.ndarray  # the canvas as drawn (RGBA), encoded only if saved
+
+
+def saved_message(label: int, predicted: int) -> str:
+    """What the toast says once a drawing is saved."""
+    return f"Saved as a {label}" + (
+        "." if label == predicted else f" (the network said {predicted})."
+    )
 
 
 def clear_canvas() -> None:
@@ -42,26 +57,19 @@ def clear_canvas() -> None:
     st.session_state.canvas_generation += 1
 
 
-st.title("Draw a digit")
-mode = st.radio("What to draw", ["One digit", "A whole number"], horizontal=True, key="draw_mode")
-st.caption(
-    "Draw one digit from 0 to 9 with the mouse, a finger or a pen. "
-    "The network answers each time you lift the pen."
-    if mode == "One digit"
-    else "Write a number, such as 2026, digits side by side. Each digit is found, boxed and read."
-)
-
-
 def drawing_canvas(width: int, key: str):
     """The pen-width slider and the canvas, white ink on black like MNIST; `key` changes
     when it is cleared."""
+    # Imported here: the component registers itself on import, which needs a running Streamlit.
+    from streamlit_drawable_canvas import st_canvas
+
     pen_width = st.slider("Pen width", min_value=6, max_value=45, value=22, key="pen_width")
     return st_canvas(
         stroke_width=pen_width,
         stroke_color="#FFFFFF",
         background_color="#000000",
         width=width,
-        height=CANVAS_SIZE,
+        height=DIGIT_CANVAS,
         drawing_mode="freedraw",
         update_streamlit=True,
         return_image_data=True,
@@ -73,43 +81,42 @@ def save_drawing(label: int) -> bool:
     """Store the last drawing with the digit the user says it is, then clear the canvas.
     False when it could not be stored: the drawing stays, to try again."""
     store = sample_store()
-    drawn = st.session_state.get("last_drawing")
+    drawn: LastDrawing | None = st.session_state.get("last_drawing")
     if store is None or drawn is None:
         return False
     try:
         store.add(
-            drawn["image"],
+            drawn.image,
             label,
-            predicted=drawn["predicted"],
-            model=drawn["model"],
+            predicted=drawn.predicted,
+            model=drawn.model,
             writer=current_writer(),
-            drawing_png=drawing_png(drawn["drawing"]),
+            drawing_png=drawing_png(drawn.drawing),
         )
     except MnistCoreError as error:  # busy (another session saving) or unusable: said, kept
         st.session_state["save_error"] = str(error)
         return False
-    said = drawn["predicted"]
-    st.toast(
-        f"Saved as a {label}" + ("." if label == said else f" (the network said {said})."),
-        icon=":material/check_circle:",
-    )
+    st.toast(saved_message(label, drawn.predicted), icon=":material/check_circle:")
     clear_canvas()
     return True
 
 
+def save_confirmed(label: int) -> None:
+    """The Yes button: the drawing saved as the digit the network said."""
+    save_drawing(label)
+
+
 def save_picked(key: str) -> None:
+    """The digit picked under "No, I drew a…": the drawing saved as that one."""
     if st.session_state.get(key) is not None and not save_drawing(int(st.session_state[key])):
         st.session_state[key] = None  # unpicked, so that picking the digit again retries
 
 
-def teach(prediction: Prediction, drawing, model: str) -> None:
+def teach(prediction: Prediction, drawing: np.ndarray, model: str) -> None:
     """Confirm or correct the answer: each one is saved for the My handwriting page."""
-    st.session_state["last_drawing"] = {
-        "image": prediction.image,
-        "predicted": prediction.label,
-        "model": model,
-        "drawing": drawing,  # encoded only if saved
-    }
+    st.session_state["last_drawing"] = LastDrawing(
+        prediction.image, prediction.label, model, drawing
+    )
     if "save_error" in st.session_state:
         st.error(plain(st.session_state.pop("save_error")))
     with st.container(key="teach", border=True):
@@ -118,17 +125,20 @@ def teach(prediction: Prediction, drawing, model: str) -> None:
         yes.button(
             f"Yes, it's a {prediction.label}",
             icon=":material/check:",
-            on_click=save_drawing,
+            on_click=save_confirmed,
             args=(prediction.label,),
         )
         key = f"fix-{st.session_state.canvas_generation}"
-        fix.pills("No, I drew a…", list(range(10)), key=key, on_change=save_picked, args=(key,))
+        fix.pills(
+            "No, I drew a…", list(range(NUM_CLASSES)), key=key, on_change=save_picked, args=(key,)
+        )
 
 
 def one_digit() -> tuple[ModelInfo | None, Prediction | None]:
+    """The canvas beside the answer: the digit, what the network saw, every digit's chance."""
     drawing, answer = st.columns([1, 1.4], gap="large")
     with drawing:
-        canvas = drawing_canvas(CANVAS_SIZE, "canvas")
+        canvas = drawing_canvas(DIGIT_CANVAS, "canvas")
         st.button("Clear the canvas", icon=":material/delete:", on_click=clear_canvas)
         writer_name()
     with answer:
@@ -163,6 +173,7 @@ def one_digit() -> tuple[ModelInfo | None, Prediction | None]:
 
 
 def whole_number() -> None:
+    """A wide canvas for a number: each digit found, boxed, read and charted."""
     canvas = drawing_canvas(NUMBER_CANVAS[1], "number")
     clear, chooser = st.columns([1, 2], vertical_alignment="bottom")
     clear.button("Clear the canvas", icon=":material/delete:", on_click=clear_canvas)
@@ -208,7 +219,7 @@ def inside_the_network(info: ModelInfo, prediction: Prediction) -> None:
         return
     target = st.segmented_control(
         "Which pixels argued for the digit…",
-        list(range(10)),
+        list(range(NUM_CLASSES)),
         default=prediction.label,
         help="Pick another digit to ask: why not this one?",
     )
@@ -237,17 +248,3 @@ def inside_the_network(info: ModelInfo, prediction: Prediction) -> None:
         else:
             st.caption(f"{layer.name}: {len(layer.values)} units")
             st.plotly_chart(unit_strip(layer.values), config={"displayModeBar": False})
-
-
-if mode == "One digit":
-    info, prediction = one_digit()
-    with st.expander(
-        "Inside the network", icon=":material/neurology:", key="inside", on_change="rerun"
-    ) as inside:
-        if inside.open:
-            if info is None or prediction is None:
-                st.caption("Draw a digit to look inside the network.")
-            else:
-                inside_the_network(info, prediction)
-else:
-    whole_number()

@@ -1,0 +1,28 @@
+"""Digit Studio's home page: what it is, the model in use, and the way to each page."""
+
+import streamlit as st
+
+from digit_studio.navigation import APP_ICON, APP_NAME, PAGES
+from digit_studio.resources import model_store
+from digit_studio.text import plain
+from digit_studio.widgets import describe
+from mnist_core.errors import ModelStoreError
+
+st.title(f"{APP_ICON} {APP_NAME}")
+st.markdown(
+    "Draw a digit and watch a neural network recognize it. "
+    "Then train a network yourself and watch it learn, batch by batch."
+)
+
+store = model_store()
+name = store.default_name()
+if name is None:
+    st.warning("There is no model yet: train one on the **Train** page.")
+else:
+    try:
+        st.info(f"Recognizing with **{plain(describe(store.info(name)))}**, the default model.")
+    except ModelStoreError as error:
+        st.error(plain(error))
+
+for page in PAGES[1:]:
+    st.page_link(page.file, label=f"**{page.title}**: {page.summary}", icon=page.icon)

@@ -1,0 +1,93 @@
+"""What the server loads once and every session shares: st.cache_resource loaders for the model
+store, the models, MNIST, evaluations and the handwriting samples database."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+from typing import TypeVar
+
+import streamlit as st
+
+from digit_studio.text import plain
+from mnist_core.data import Mnist, load_mnist
+from mnist_core.errors import MnistCoreError
+from mnist_core.evaluate import EvaluationResult, evaluate
+from mnist_core.explain import Inspector
+from mnist_core.predict import Classifier, load_classifier
+from mnist_core.samples import SampleStore, samples_db_path
+from mnist_core.store import ModelInfo, ModelStore
+
+T = TypeVar("T")
+
+
+def model_store() -> ModelStore:
+    return ModelStore()
+
+
+def spare_the_garbage_collector() -> None:
+    """Exempt every object alive now from garbage collection: called once a model is loaded.
+
+    After every script run Streamlit calls keras' clear_session and both run a full garbage
+    collection, which walks TensorFlow's millions of objects: ~300 ms of CPU per run, the
+    server's main cost. TensorFlow and a cached model live as long as the server anyway.
+    """
+    gc.freeze()
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
+def _classifier(name: str, file: str) -> Classifier:
+    # `file` changes when a model is saved again under the same name: a new cache entry.
+    classifier = load_classifier(name, model_store())
+    spare_the_garbage_collector()
+    return classifier
+
+
+def _or_message(load: Callable[[], T]) -> T | None:
+    """What `load` returns, or None with the error shown where the page expected the result."""
+    try:
+        return load()
+    except MnistCoreError as error:
+        st.error(plain(error))
+        return None
+
+
+def cached_classifier(info: ModelInfo) -> Classifier | None:
+    """The model, loaded once per process for every session; None (with a message) on failure."""
+    return _or_message(lambda: _classifier(info.name, info.file))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _inspector(name: str, file: str) -> Inspector:
+    return Inspector(_classifier(name, file).model)
+
+
+def cached_inspector(info: ModelInfo) -> Inspector | None:
+    """Saliency and layer views for the model, built once per model."""
+    return _or_message(lambda: _inspector(info.name, info.file))
+
+
+@st.cache_resource(show_spinner="Loading MNIST…")
+def cached_mnist() -> Mnist:
+    return load_mnist()
+
+
+@st.cache_resource(max_entries=8, show_spinner="Classifying the 10,000 test digits…")
+def _evaluation(name: str, file: str) -> EvaluationResult:
+    return evaluate(_classifier(name, file), cached_mnist())
+
+
+def cached_evaluation(info: ModelInfo) -> EvaluationResult | None:
+    """The test-set evaluation, computed once per model; None (with a message) on failure."""
+    return _or_message(lambda: _evaluation(info.name, info.file))
+
+
+@st.cache_resource(show_spinner=False)
+def _sample_store(path: str) -> SampleStore:
+    return SampleStore(path)  # opened, checked and migrated once per server
+
+
+def sample_store() -> SampleStore | None:
+    """The handwriting samples database, shared by every session; None (with a message) when
+    it can't be opened."""
+    return _or_message(lambda: _sample_store(str(samples_db_path())))

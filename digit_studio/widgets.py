@@ -1,0 +1,89 @@
+"""Widgets more than one page shows: the big answer, the model chooser, the writer's name, the
+first layer's weights."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from digit_studio.resources import model_store
+from mnist_core.explain import FirstLayer
+from mnist_core.figures import weight_grid
+from mnist_core.store import ModelInfo
+
+
+def big_digit(text: str, muted: bool = False) -> None:
+    """The answer, sized for the back row of a classroom.
+
+    Styled inline, not by a stylesheet element, so it never renders unstyled mid-rerun.
+    """
+    style = (
+        "font-size:2.2rem;line-height:4.1;color:#8c9bb0;"
+        if muted
+        else "font-size:9rem;line-height:1;font-weight:700;"
+    )
+    st.markdown(
+        f'<p class="big-digit" style="{style}text-align:center;margin:0">{text}</p>',
+        unsafe_allow_html=True,
+    )
+
+
+def caption_line(text: str) -> None:
+    """A centred line under the big digit; a blank one keeps the height when there is none."""
+    st.markdown(
+        f'<p style="font-size:1.4rem;text-align:center;min-height:2rem;margin:0">{text}</p>',
+        unsafe_allow_html=True,
+    )
+
+
+def describe(info: ModelInfo) -> str:
+    """A model in one line: its name, architecture and test accuracy."""
+    accuracy = "untested" if info.test_accuracy is None else f"{info.test_accuracy:.2%}"
+    return f"{info.name} ({info.architecture}, {accuracy})"
+
+
+def choose_model(label: str = "Model") -> ModelInfo | None:
+    """A select box of the store's models, the default preselected; the choice follows the user
+    from page to page. None (with a message) when the store is empty."""
+    store = model_store()
+    infos = {info.name: info for info in store.list_models()}
+    if not infos:
+        st.warning("There is no model yet: train one on the **Train** page.")
+        return None
+    names = list(infos)
+    chosen = st.session_state.get("chosen_model")
+    if chosen not in infos:
+        chosen = store.default_name()
+    name = st.selectbox(
+        label,
+        names,
+        index=names.index(chosen) if chosen in names else 0,
+        format_func=lambda name: describe(infos[name]),
+    )
+    st.session_state["chosen_model"] = name
+    return infos[name]
+
+
+def show_first_layer(view: FirstLayer, caption: str) -> None:
+    """The first layer's filters or weight images, red positive and blue negative."""
+    columns = 10 if len(view.images) == 10 else 8
+    st.image(weight_grid(view.images, columns=columns), caption=caption)
+
+
+def writer_name() -> str:
+    """An optional name saved with each corrected drawing, kept from page to page."""
+    # The widget's own key is dropped on pages without it; "writer_name" outlives it.
+    st.session_state.setdefault("writer_input", st.session_state.get("writer_name", ""))
+    st.text_input(
+        "Your name (optional)",
+        key="writer_input",
+        max_chars=64,
+        help="Saved with your drawings, so a class can tell its handwritings apart.",
+    )
+    return current_writer()
+
+
+def current_writer() -> str:
+    """The name typed so far, also from a callback that runs before the page does."""
+    name = str(st.session_state.get("writer_input", st.session_state.get("writer_name", "")))
+    st.session_state["writer_name"] = name.strip()
+    return name.strip()
