@@ -363,7 +363,7 @@ def _finetune(args: argparse.Namespace) -> int:
     config = _settings(FinetuneConfig, args)
     store = ModelStore(args.models_dir)
     store.check_writable()
-    _, base = store.load(args.model)  # a missing or broken model stops it before anything else
+    base = store.info(store.resolve(args.model))  # an unknown model stops it before anything
     images, labels = SampleStore(args.db).arrays(args.writer)
     task = FinetuneTask(base.name, str(store.root), images, labels, config)
     name = validate_name(args.name or f"{task.name_stem}-{datetime.now():%Y%m%d-%H%M%S}")

@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, BinaryIO
 import numpy as np
 
 from mnist_core.errors import ConfigError, DatasetError
-from mnist_core.files import open_regular_file
+from mnist_core.files import npy_header, open_regular_file
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -181,13 +181,7 @@ def _read_npy(
     if entry.file_size > MAX_ARRAY_BYTES:
         raise DatasetError(f"{path}: {name} unpacks to {entry.file_size:,} bytes: not MNIST")
     with archive.open(entry) as member:
-        version = np.lib.format.read_magic(member)
-        if version == (1, 0):
-            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(member)
-        elif version == (2, 0):
-            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(member)
-        else:
-            raise DatasetError(f"{path}: {name} is in a .npy version this reader does not know")
+        shape, fortran_order, dtype = npy_header(member)
         _check_claim(path, name, shape, dtype)
         content = _read_exactly(member, int(np.prod(shape)) * dtype.itemsize, path)
     return np.frombuffer(content, dtype).reshape(shape, order="F" if fortran_order else "C")

@@ -27,7 +27,7 @@ from PIL import Image
 
 from mnist_core.data import IMAGE_SHAPE, IMAGE_SIZE, NUM_CLASSES
 from mnist_core.errors import SampleStoreBusyError, SampleStoreError
-from mnist_core.files import open_regular_file
+from mnist_core.files import npy_header, open_regular_file
 
 SAMPLES_DB_VARIABLE = "DIGIT_STUDIO_SAMPLES_DB"
 DEFAULT_SAMPLES_DB = Path("data", "handwriting.sqlite3")  # in the working directory, as models/
@@ -442,13 +442,7 @@ def _claimed_bytes(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> int:
     if not entry.filename.endswith(".npy"):
         return 0
     with archive.open(entry) as member:
-        version = np.lib.format.read_magic(member)
-        read_header = (
-            np.lib.format.read_array_header_1_0
-            if version == (1, 0)
-            else np.lib.format.read_array_header_2_0
-        )
-        shape, _, dtype = read_header(member)
+        shape, _, dtype = npy_header(member)
     return int(np.prod(shape, dtype=np.float64) * dtype.itemsize)
 
 

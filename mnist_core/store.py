@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import tempfile
 import time
 import zipfile
@@ -33,6 +32,7 @@ from mnist_core.errors import (
     ModelNotFoundError,
     ModelStoreError,
 )
+from mnist_core.files import open_regular
 
 if TYPE_CHECKING:
     import keras
@@ -222,13 +222,18 @@ class ModelStore:
         """The bytes of the model's `.keras` file, for downloading."""
         return self._with_weights(name, _read_weights)[0]
 
+    def resolve(self, name: str | None) -> str:
+        """`name`, or for None the default model's; ModelNotFoundError when there is none."""
+        if name is not None:
+            return name
+        default = self.default_name()
+        if default is None:
+            raise ModelNotFoundError(f"no models in {self.root}: train one first")
+        return default
+
     def load(self, name: str | None = None) -> tuple[keras.Model, ModelInfo]:
         """The model (safe mode, not compiled) and its metadata; None loads the default."""
-        if name is None:
-            name = self.default_name()
-            if name is None:
-                raise ModelNotFoundError(f"no models in {self.root}: train one first")
-        model, info = self._with_weights(name, _load_keras)
+        model, info = self._with_weights(self.resolve(name), _load_keras)
         path = self.root / info.file
         shapes = (tuple(model.input_shape), tuple(model.output_shape))
         if shapes != ((None, *MODEL_INPUT_SHAPE), (None, NUM_CLASSES)):
@@ -368,9 +373,7 @@ def _read_weights(path: Path) -> bytes:
 
 def _read_small(path: Path, limit: int) -> bytes:
     """A regular file's bytes, at most `limit`; OSError for others (a FIFO does not block)."""
-    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
+    with open_regular(path) as file:
         data = file.read(limit + 1)
     if len(data) > limit:
         raise ValueError(f"larger than {limit:,} bytes")
