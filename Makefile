@@ -40,9 +40,11 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-benchmark: $(VENV)/.installed
+# time_to_accuracy saves its figure as a PNG through Playwright and chromium.
+benchmark: $(VENV)/.installed-test
+	scripts/ensure_chromium.sh
 	for module in import_time train_speed predict_latency drawn_digits numbers finetune \
-		default_choice; do \
+		default_choice time_to_accuracy; do \
 		$(BIN)/python -m benchmarks.$$module || exit 1; done
 
 # 30 browser sessions against one server: needs the test tools (Playwright) and chromium.

@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from digit_studio.resources import training_hall
 from digit_studio.text import plain
 from digit_studio.train_settings import (
     config_from_query,
@@ -18,6 +19,7 @@ from digit_studio.training_view import job_view, start_and_stop
 from mnist_core.config import LR_SCHEDULES, PRESETS, TrainingConfig, check_fits_mnist, preset_for
 from mnist_core.errors import MnistCoreError
 from mnist_core.models import ARCHITECTURES, parameter_count
+from mnist_core.progress import duration_text
 
 st.title("Train a network")
 st.caption(
@@ -32,93 +34,108 @@ def parameters(architecture: str) -> int:
 
 
 def initial_config() -> TrainingConfig:
-    """The settings in the link, if it carries valid ones."""
+    """The settings in the link, if it carries valid ones; else the demo."""
+    demo = PRESETS["demo"].config()
+    if not st.query_params:
+        return demo
     try:
         return config_from_query(st.query_params.to_dict())
     except MnistCoreError as error:
-        st.warning(f"{plain(error)}; using the default settings instead.")
-        return TrainingConfig()
+        st.warning(f"{plain(error)}; using the demo's settings instead.")
+        return demo
+
+
+def time_label(config: TrainingConfig) -> str:
+    """How long `config` takes on this server, from the pace measured here."""
+    seconds = training_hall().expected_seconds(config)
+    return "time not measured yet" if seconds is None else duration_text(seconds)
 
 
 def settings_form(start: TrainingConfig, disabled: bool) -> TrainingConfig | None:
     """The widgets for every setting, filled in from `start`; None while they don't fit."""
     chosen: dict[str, Any] = {}  # TrainingConfig's fields, as the widgets set them
+    start_preset = preset_for(start)
+    preset = st.radio(
+        "What to train",
+        [*PRESETS, "custom"],
+        index=list(PRESETS).index(start_preset.name) if start_preset else len(PRESETS),
+        format_func=lambda key: (
+            f"{PRESETS[key].label} · {time_label(PRESETS[key].config())}"
+            if key in PRESETS
+            else "Custom: choose every setting"
+        ),
+        disabled=disabled,
+    )
+    # A preset's recipe, or the link's settings; the widgets below start from it.
+    base = start
+    if preset in PRESETS and PRESETS[preset] is not start_preset:
+        base = PRESETS[preset].config(seed=start.seed)
     architectures = list(ARCHITECTURES)
     chosen["architecture"] = architecture = st.selectbox(
         "Network",
         architectures,
-        index=architectures.index(start.architecture),
+        index=architectures.index(base.architecture),
         disabled=disabled,
     )
     st.caption(f"{ARCHITECTURES[architecture].description} · {parameters(architecture):,} weights")
-    start_preset = preset_for(start)
-    preset = st.radio(
-        "Training set",
-        [*PRESETS, "custom"],
-        index=list(PRESETS).index(start_preset.name) if start_preset else len(PRESETS),
-        format_func=lambda key: PRESETS[key].label if key in PRESETS else "Custom size",
-        disabled=disabled,
-    )
     if preset in PRESETS:
-        chosen["train_size"] = PRESETS[preset].train_size
-        chosen["validation_size"] = PRESETS[preset].validation_size
-        default_epochs = start.epochs if PRESETS[preset] == start_preset else PRESETS[preset].epochs
+        chosen["train_size"] = base.train_size
+        chosen["validation_size"] = base.validation_size
     else:
         chosen["train_size"] = st.number_input(
             "Training images",
             *offered_range("train_size"),
-            start.train_size or 50_000,
+            base.train_size or 50_000,
             step=1000,
             disabled=disabled,
         )
         chosen["validation_size"] = st.number_input(
             "Validation images",
             *offered_range("validation_size"),
-            start.validation_size,
+            base.validation_size,
             step=1000,
             disabled=disabled,
         )
-        default_epochs = start.epochs
     with st.expander("More settings"):
         chosen["epochs"] = st.slider(
-            "Epochs", *offered_range("epochs"), default_epochs, disabled=disabled
+            "Epochs", *offered_range("epochs"), base.epochs, disabled=disabled
         )
         chosen["batch_size"] = st.select_slider(
-            "Batch size", offered_steps("batch_size"), start.batch_size, disabled=disabled
+            "Batch size", offered_steps("batch_size"), base.batch_size, disabled=disabled
         )
         chosen["learning_rate"] = st.select_slider(
             "Learning rate",
             offered_steps("learning_rate"),
-            start.learning_rate,
+            base.learning_rate,
             format_func=lambda rate: f"{rate:g}",
             disabled=disabled,
         )
         chosen["lr_schedule"] = st.radio(
             "Learning-rate schedule",
             LR_SCHEDULES,
-            LR_SCHEDULES.index(start.lr_schedule),
+            LR_SCHEDULES.index(base.lr_schedule),
             horizontal=True,
             disabled=disabled,
         )
         chosen["augment"] = st.toggle(
             "Augment: shifted, tilted, resized, thicker and thinner digits",
-            start.augment,
+            base.augment,
             disabled=disabled,
         )
         early_stopping = st.toggle(
             "Stop early when validation accuracy stops improving",
-            start.early_stopping_patience is not None,
+            base.early_stopping_patience is not None,
             disabled=disabled or chosen["validation_size"] == 0,
         )
         patience = st.number_input(
             "Patience (epochs)",
             *offered_range("early_stopping_patience"),
-            start.early_stopping_patience or 3,
+            base.early_stopping_patience or 3,
             disabled=disabled or not early_stopping,
         )
         chosen["early_stopping_patience"] = patience if early_stopping else None
         chosen["seed"] = st.number_input(
-            "Random seed", *offered_range("seed"), start.seed, disabled=disabled
+            "Random seed", *offered_range("seed"), base.seed, disabled=disabled
         )
     try:
         config = TrainingConfig(**chosen)
@@ -126,6 +143,12 @@ def settings_form(start: TrainingConfig, disabled: bool) -> TrainingConfig | Non
     except MnistCoreError as error:
         st.error(plain(error))
         return None
+    seconds = training_hall().expected_seconds(config)
+    st.caption(
+        "This server is still timing this network."
+        if seconds is None
+        else f"Start to finish on this server: {duration_text(seconds)}, from its measured pace."
+    )
     return config
 
 

@@ -1,5 +1,5 @@
 """What the server loads once and every session shares: st.cache_resource loaders for the model
-store, the models, MNIST, evaluations and the handwriting samples database."""
+store, the models, MNIST, evaluations, the handwriting samples database and the trainings."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import streamlit as st
+from streamlit.runtime import Runtime
 
 from digit_studio.text import plain
+from digit_studio.training_hall import TrainingHall, kinds_to_measure
 from mnist_core.data import Mnist, load_mnist
 from mnist_core.errors import MnistCoreError
 from mnist_core.evaluate import EvaluationResult, evaluate
@@ -91,3 +93,10 @@ def sample_store() -> SampleStore | None:
     """The handwriting samples database, shared by every session; None (with a message) when
     it can't be opened."""
     return _or_message(lambda: _sample_store(str(samples_db_path())))
+
+
+@st.cache_resource(show_spinner=False)
+def training_hall() -> TrainingHall:
+    """The server's trainings, with a worker warming up from the first page anyone opens; it
+    times each kind of training while idle, except where no server runs (AppTest)."""
+    return TrainingHall(measure=kinds_to_measure() if Runtime.exists() else ())

@@ -1,4 +1,4 @@
-"""Training in a child process, watched by polling: what a web page needs to train live.
+"""Training in a worker process, watched by polling: what a web page needs to train live.
 
 A process, not a thread: Streamlit clears Keras' global session after every script run, which
 breaks a model being traced in another thread of the server; a process also keeps the server's
@@ -8,8 +8,7 @@ An owner gone for good (a closed tab) ends the job: process killed, files remove
 
 from __future__ import annotations
 
-import multiprocessing
-import os
+import itertools
 import queue
 import shutil
 import tempfile
@@ -20,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from digit_studio.training_worker import MODEL_FILE, Failed, Order, Tested, Worker
 from mnist_core.data import Mnist
 from mnist_core.explain import FirstLayerAtEpoch
 from mnist_core.progress import (
@@ -32,39 +31,19 @@ from mnist_core.progress import (
     TrainingStarted,
 )
 from mnist_core.run import TrainingTask
-from mnist_core.store import ModelInfo
 
-if TYPE_CHECKING:
-    from mnist_core.finetune import Scores
-
-MODEL_FILE = "model.keras"
-POLL_SECONDS = 0.2  # how often the collector checks a silent child is still alive
+POLL_SECONDS = 0.2  # how often the collector checks a silent worker is still alive
 ABANDON_SECONDS = 30.0  # an owner away this long closed the tab; a Wi-Fi blip is shorter
-CHILD_NICENESS = 10  # training takes the CPU only when no one is waiting for a prediction
+_numbers = itertools.count(1)
 
 
 class JobState(Enum):
-    STARTING = "starting"  # the child process is importing TensorFlow and loading MNIST
+    QUEUED = "queued"  # waiting for another job to end
+    STARTING = "starting"  # the worker is building the network
     RUNNING = "running"
     TESTING = "testing"  # trained; measuring test accuracy
     FINISHED = "finished"
     FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class Tested:
-    """The child's last message: where the model is and what it scored."""
-
-    info: ModelInfo
-    stopped_by_request: bool
-    stopped_early: bool
-    before: Scores | None = None  # a fine-tuning's accuracies before and after
-    after: Scores | None = None
-
-
-@dataclass(frozen=True)
-class Failed:
-    message: str
 
 
 @dataclass(frozen=True)
@@ -85,35 +64,6 @@ class JobSnapshot:
         return self.batches[-1] if self.batches else None
 
 
-def _train_in_child(
-    task: TrainingTask,
-    mnist: Mnist | None,
-    events: multiprocessing.Queue,
-    stop: threading.Event,
-    folder: str,
-) -> None:
-    """The child process: run the task, report every event, save the model and its scores."""
-    os.nice(CHILD_NICENESS)
-    try:
-        from mnist_core.explain import FirstLayerProgress
-        from mnist_core.run import run_training
-
-        callbacks = [FirstLayerProgress(events.put)]
-        trained = run_training(task, events.put, stop, mnist=mnist, callbacks=callbacks)
-        trained.model.save(Path(folder) / MODEL_FILE)
-        events.put(
-            Tested(
-                trained.info,
-                trained.stopped_by_request,
-                trained.stopped_early,
-                trained.before,
-                trained.after,
-            )
-        )
-    except Exception as error:  # reported to the page; the server keeps serving
-        events.put(Failed(str(error) or type(error).__name__))
-
-
 def always_present() -> bool:
     """The owner of a job started outside a page: never gone."""
     return True
@@ -124,7 +74,8 @@ def _nothing(job: TrainingJob) -> None:
 
 
 class TrainingJob:
-    """One training run in a child process; `snapshot()` is safe to call from any thread.
+    """One training run, queued until `start` gives it a worker; `snapshot()` is safe to call
+    from any thread.
 
     `owner_present` is asked while the job runs; once it has said no for `abandon_after`
     seconds in a row the job is killed and its files removed. `on_end` is called with the job
@@ -145,37 +96,45 @@ class TrainingJob:
         self._owner_present = owner_present
         self._abandon_after = abandon_after
         self._on_end = on_end
+        self._mnist = mnist
+        self.number = next(_numbers)  # tells jobs apart, for caches of what they show
         self.created = time.time()
-        self.folder = Path(tempfile.mkdtemp(prefix="digit-studio-training-"))
-        context = multiprocessing.get_context("spawn")  # fork is unsafe with TensorFlow loaded
-        self._events = context.Queue()
-        self._stop = context.Event()
-        self._process = context.Process(
-            target=_train_in_child,
-            args=(task, mnist, self._events, self._stop, str(self.folder)),
-            name=f"training-{owner}",
-            daemon=True,
-        )
+        self.folder: Path | None = None
+        self._worker: Worker | None = None
         self._lock = threading.Lock()
-        self._state = JobState.STARTING
+        self._state = JobState.QUEUED
         self._started: TrainingStarted | None = None
         self._batches: list[BatchEnded] = []
         self._epochs: list[EpochEnded] = []
         self._ended: TrainingEnded | None = None
         self._first_layer: FirstLayerAtEpoch | None = None
         self._error: str | None = None
+        self._stop_requested = False
         self.outcome: Tested | None = None
         self._collector = threading.Thread(target=self._collect, name=f"collector-{owner}")
         self._collector.daemon = True
-        # A job dropped with its session (a closed tab) must not leave a process or files behind.
-        self._finalizer = weakref.finalize(self, _clean_up, self._process, self.folder)
+        self._finalizer: weakref.finalize | None = None
+        self._over = threading.Event()  # finished, failed or cancelled
 
-    def start(self) -> None:
-        """Start the child process and the thread that collects its events."""
-        self._process.start()
+    def owner_present(self) -> bool:
+        return self._owner_present()
+
+    def start(self, worker: Worker) -> None:
+        """Hand the task to `worker` and collect its events from a thread."""
+        self.folder = Path(tempfile.mkdtemp(prefix="digit-studio-training-"))
+        # A job dropped with its session (a closed tab) must not leave a process or files behind.
+        self._finalizer = weakref.finalize(self, _clean_up, worker, self.folder)
+        self._worker = worker
+        with self._lock:
+            self._state = JobState.STARTING
+            if self._stop_requested:
+                worker.stop.set()
+        worker.give(Order(self.task, str(self.folder), self._mnist))
         self._collector.start()
 
     def _collect(self) -> None:
+        worker = self._worker
+        assert worker is not None  # started only by start()
         last_present = time.monotonic()
         try:
             while True:
@@ -186,12 +145,12 @@ class TrainingJob:
                     self.discard()
                     return
                 try:
-                    event = self._events.get(timeout=POLL_SECONDS)
+                    event = worker.events.get(timeout=POLL_SECONDS)
                 except queue.Empty:
-                    if self._process.is_alive():
+                    if worker.process.is_alive():
                         continue
                     try:  # its last message may have come just before it exited
-                        event = self._events.get(timeout=POLL_SECONDS)
+                        event = worker.events.get(timeout=POLL_SECONDS)
                     except queue.Empty:
                         self._fail("the training process ended unexpectedly")
                         return
@@ -202,6 +161,7 @@ class TrainingJob:
                 if isinstance(event, Tested):
                     return
         finally:
+            self._over.set()
             self._on_end(self)
 
     def _record(self, event: TrainingProgress | FirstLayerAtEpoch | Tested) -> None:
@@ -230,11 +190,22 @@ class TrainingJob:
 
     def stop(self) -> None:
         """Ask training to end after the current batch; what was learned is kept."""
-        self._stop.set()
+        with self._lock:
+            self._stop_requested = True
+            if self._worker is not None:
+                self._worker.stop.set()
+
+    def cancel(self) -> None:
+        """End a job that has not started: it never will."""
+        with self._lock:
+            if self._state is JobState.QUEUED:
+                self._error = "left the queue"
+                self._state = JobState.FAILED
+                self._over.set()
 
     def join(self, timeout: float | None = None) -> None:
-        """Wait until the job is finished or failed."""
-        self._collector.join(timeout)
+        """Wait until the job is finished or failed, queued time included."""
+        self._over.wait(timeout)
 
     @property
     def done(self) -> bool:
@@ -249,6 +220,8 @@ class TrainingJob:
     @property
     def model_file(self) -> Path:
         """The trained `.keras` file, once the job is finished."""
+        if self.folder is None:
+            raise RuntimeError("a job that never started has no model")
         return self.folder / MODEL_FILE
 
     def snapshot(self) -> JobSnapshot:
@@ -260,17 +233,17 @@ class TrainingJob:
                 epochs=list(self._epochs),
                 ended=self._ended,
                 first_layer=self._first_layer,
-                stop_requested=self._stop.is_set(),
+                stop_requested=self._stop_requested,
                 error=self._error,
             )
 
     def discard(self) -> None:
-        """End the process if it still runs and delete its files."""
-        self._finalizer()
+        """End the job: out of the queue, or its process killed and its files deleted."""
+        self.cancel()
+        if self._finalizer is not None:
+            self._finalizer()
 
 
-def _clean_up(process: multiprocessing.process.BaseProcess, folder: Path) -> None:
-    if process.is_alive():
-        process.kill()
-        process.join(5)
+def _clean_up(worker: Worker, folder: Path) -> None:
+    worker.end()
     shutil.rmtree(folder, ignore_errors=True)

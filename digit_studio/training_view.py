@@ -1,22 +1,31 @@
-"""What the Train and My handwriting pages show of a training job: Start and Stop, live
-progress, the result, and a form to save the model."""
+"""What the Train and My handwriting pages show of a training job: Start and Stop, the queue,
+live progress (one's own, or the one that runs for someone else), the result, and a form to save
+the model."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import plotly.graph_objects as go
 import streamlit as st
 
-from digit_studio.resources import model_store
+from digit_studio.resources import model_store, training_hall
 from digit_studio.session import session_id, tab_open
 from digit_studio.text import plain
-from digit_studio.training_jobs import JobState, TrainingJob
-from digit_studio.training_slot import busy_for, start_training
+from digit_studio.training_jobs import JobSnapshot, JobState, TrainingJob
 from digit_studio.widgets import show_first_layer
+from mnist_core.config import TrainingConfig
 from mnist_core.errors import MnistCoreError
 from mnist_core.figures import training_curves
-from mnist_core.progress import clock
+from mnist_core.progress import clock, duration_text, epochs_text
 from mnist_core.run import TrainingTask
+
+WATCH_SECONDS = 2.0  # how often a watcher's view of someone else's training redraws
+
+
+def request_training(task: TrainingTask) -> TrainingJob:
+    """This session's job for `task`: started now, or queued behind the others."""
+    return training_hall().request(task, owner=session_id(), owner_present=tab_open())
 
 
 def start_and_stop(
@@ -24,31 +33,47 @@ def start_and_stop(
     start_label: str,
     task: Callable[[], TrainingTask] | None,
 ) -> None:
-    """Start and Stop for this session's job kept under `job_key`, and a message while another
-    session trains. `task` makes what to train when Start is pressed; None disables Start."""
+    """Start and Stop for this session's job kept under `job_key`, and where it is in the queue
+    while another session trains. `task` makes what to train when Start is pressed; None
+    disables Start."""
+    hall = training_hall()
     job: TrainingJob | None = st.session_state.get(job_key)
+    queued = job is not None and job.snapshot().state is JobState.QUEUED
     running = job is not None and not job.done
-    someone_else = busy_for(session_id())
-    if someone_else and not running:
-        st.warning("The server is busy training a model for someone else. Try again in a while.")
-    start_column, stop_column = st.columns(2)
-    start = start_column.button(
+    if queued and job is not None:
+        show_place_in_queue(job)
+    elif not running and hall.busy_for(session_id()):
+        wait = hall.expected_wait()
+        when = "" if wait is None else f", {duration_text(wait)} from now"
+        st.info(
+            "The server is training a model for someone else; you can watch it. Press "
+            f"**{plain(start_label)}** to queue yours: it starts when the server is free{when}."
+        )
+    # One above the other: side by side, a narrow settings column cuts their labels.
+    start = st.button(
         start_label,
         type="primary",
         icon=":material/play_arrow:",
-        disabled=running or someone_else or task is None,
+        disabled=running or task is None,
         width="stretch",
     )
-    stopping = stop_column.button(
-        "Stop", icon=":material/stop:", disabled=not running, width="stretch"
-    )
-    if stopping and job is not None:
+    if queued and job is not None:
+        if st.button("Leave the queue", icon=":material/close:", width="stretch"):
+            hall.leave(job)
+            st.session_state.pop(job_key)
+            st.rerun()
+    elif (
+        st.button("Stop", icon=":material/stop:", disabled=not running, width="stretch")
+        and job is not None
+    ):
         job.stop()
-    start = confirm_discard(job_key, start, disabled=someone_else or task is None)
+    if not running and hall.running is None and not hall.warm():
+        st.caption("The trainer is still loading TensorFlow: a Start now waits for it.")
+    start = confirm_discard(job_key, start, disabled=task is None)
     if start and task is not None:
         try:
             model_store().check_writable()  # before minutes of training, not after
-            started = start_training(task(), owner=session_id(), owner_present=tab_open())
+            started = request_training(task())
         except MnistCoreError as error:
             st.error(plain(error))
         else:
@@ -57,6 +82,15 @@ def start_and_stop(
             st.session_state[job_key] = started
             st.session_state.pop(f"{job_key}-saved-as", None)
             st.rerun()
+
+
+def show_place_in_queue(job: TrainingJob) -> None:
+    hall = training_hall()
+    ahead = hall.position(job)
+    wait = hall.expected_wait(job)
+    when = "" if wait is None else f": it should start in {duration_text(wait)}"
+    others = "1 training is" if ahead == 1 else f"{ahead} trainings are"
+    st.info(f"Your training is in the queue. {others} ahead of it{when}.")
 
 
 def confirm_discard(job_key: str, start: bool, disabled: bool) -> bool:
@@ -94,10 +128,15 @@ def confirm_discard(job_key: str, start: bool, disabled: bool) -> bool:
 
 
 def job_view(job_key: str, waiting: str, what: str) -> None:
-    """The job's live charts while it runs; then how it ended, its charts and the save form."""
+    """The job's live charts while it runs; then how it ended, its charts and the save form.
+    While it waits, or before there is one, the training that runs for someone else."""
     job: TrainingJob | None = st.session_state.get(job_key)
-    if job is None:
-        st.info(waiting)
+    if job is None or job.snapshot().state is JobState.QUEUED:
+        others = training_hall().running
+        if others is not None and others.owner != session_id():
+            watch(others, job)
+        elif job is None:
+            st.info(waiting)
     elif not job.done:
         live_progress(job)
     else:
@@ -106,36 +145,44 @@ def job_view(job_key: str, waiting: str, what: str) -> None:
         save_form(job, saved_key=f"{job_key}-saved-as")
 
 
+def status_line(snapshot: JobSnapshot) -> tuple[float, str]:
+    """The progress bar's fill and text: where training is, or how it ended, in one place."""
+    latest, ended = snapshot.latest, snapshot.ended
+    if latest is None:
+        return 0.0, "Starting: building the network…"
+    where = f"epoch {latest.epoch}/{latest.epochs} · step {latest.step}/{latest.steps}"
+    if ended is not None:
+        how = "Stopped" if ended.stopped_by_request else "Trained"
+        done = 1.0 if not ended.stopped_by_request else latest.fraction_done
+        return done, f"{how} at {where}: {epochs_text(ended.epochs_run)} in {clock(ended.elapsed)}"
+    text = f"{where.capitalize()} · {latest.images_per_second:,.0f} images/s · "
+    text += f"{clock(latest.elapsed)} elapsed"
+    if snapshot.stop_requested:
+        return latest.fraction_done, f"{text} · stopping after this batch…"
+    if latest.epoch == 1 and latest.step == 1:  # that step also built the graph: no pace yet
+        return latest.fraction_done, f"{text} · timing the pace…"
+    return latest.fraction_done, f"{text} · about {clock(latest.eta)} to go"
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _curves(number: int, batches: int, epochs: int, _snapshot: JobSnapshot) -> go.Figure:
+    """One figure per job and progress, shared by all who watch it: thirty watchers, one build."""
+    return training_curves(_snapshot.batches, _snapshot.epochs)
+
+
 def show_progress(job: TrainingJob) -> None:
     """Progress bar, status line and charts, from one snapshot of the job."""
     snapshot = job.snapshot()
-    latest = snapshot.latest
-    if latest is None:
-        st.progress(0.0, text="Starting: loading TensorFlow, MNIST and the network…")
-    else:
-        st.progress(
-            min(latest.fraction_done, 1.0),
-            text=(
-                f"Epoch {latest.epoch}/{latest.epochs} · step {latest.step}/{latest.steps} · "
-                f"{latest.images_per_second:,.0f} images/s · "
-                f"{clock(latest.elapsed)} elapsed · about {clock(latest.eta)} to go"
-            ),
-        )
+    fill, text = status_line(snapshot)
+    st.progress(min(fill, 1.0), text=text)
     if snapshot.state is JobState.TESTING:
         st.info("Trained. Measuring accuracy on the 10,000 test digits…")
-    elif snapshot.stop_requested and snapshot.state is JobState.RUNNING:
-        st.info("Stopping after this batch…")
-    charts, weights = st.columns([3, 1])
-    charts.plotly_chart(
-        training_curves(snapshot.batches, snapshot.epochs),
-        key="training_curves",
-        config={"displayModeBar": False},
-    )
+    figure = _curves(job.number, len(snapshot.batches), len(snapshot.epochs), snapshot)
+    st.plotly_chart(figure, key="training_curves", config={"displayModeBar": False})
     if snapshot.first_layer is not None:
-        with weights:
-            epoch = snapshot.first_layer.epoch
-            when = "as initialized, at random" if epoch == 0 else f"after epoch {epoch}"
-            show_first_layer(snapshot.first_layer.view, f"First layer, {when}")
+        epoch = snapshot.first_layer.epoch
+        when = "as initialized, at random" if epoch == 0 else f"after epoch {epoch}"
+        show_first_layer(snapshot.first_layer.view, f"First layer, {when}")
 
 
 @st.fragment(run_every=0.5)
@@ -144,6 +191,24 @@ def live_progress(job: TrainingJob) -> None:
     show_progress(job)
     if job.done:
         st.rerun(scope="app")
+
+
+@st.fragment(run_every=WATCH_SECONDS)
+def watch(running: TrainingJob, mine: TrainingJob | None) -> None:
+    """Someone else's training, redrawn every two seconds; the page reruns when it ends or
+    when this session's queued job starts."""
+    if running.done or (mine is not None and mine.snapshot().state is not JobState.QUEUED):
+        st.rerun(scope="app")
+    st.subheader("Training now, for someone else")
+    st.caption(describe(running.task))
+    show_progress(running)
+
+
+def describe(task: TrainingTask) -> str:
+    """What a job trains, in a line."""
+    if isinstance(task, TrainingConfig):
+        return f"{task.architecture}, {epochs_text(task.epochs)}, batches of {task.batch_size}"
+    return "fine-tuning a model on someone's handwriting"
 
 
 def show_result(job: TrainingJob, what: str) -> None:
@@ -164,8 +229,9 @@ def show_result(job: TrainingJob, what: str) -> None:
         else "finished"
     )
     st.success(
-        f"{what} {how} after {info.epochs_run} epochs in {clock(info.training_seconds)}: "
-        f"**{info.test_accuracy:.2%}** of the 10,000 test digits recognized."
+        f"{what} {how} after {epochs_text(info.epochs_run)} in "
+        f"{clock(info.training_seconds)}: **{info.test_accuracy:.2%}** of the 10,000 test "
+        "digits recognized."
     )
     if outcome.before is not None and outcome.after is not None:
         st.table(

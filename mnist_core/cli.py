@@ -4,6 +4,7 @@ fine-tune on them, from a terminal."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import signal
@@ -58,7 +59,7 @@ def printable(text: object) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from mnist_core.config import FinetuneConfig, TrainingConfig
+    from mnist_core.config import PRESETS, FinetuneConfig, TrainingConfig
 
     parser = argparse.ArgumentParser(
         prog="mnist-core", description="Train, evaluate and use MNIST digit classifiers."
@@ -69,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a model and save it in the store")
+    train.add_argument(
+        "--preset",
+        choices=PRESETS,
+        help="start from a recipe; the options given override it. "
+        + "; ".join(f"{name}: {preset.label}" for name, preset in PRESETS.items()),
+    )
     _add_settings(train, TrainingConfig)
     train.add_argument("--name", help="store it under this name (default: architecture and time)")
     train.add_argument("--set-default", action="store_true", help="make it the default model")
@@ -133,7 +140,8 @@ def _add_settings(parser: argparse.ArgumentParser, config_type: type[SettingsCon
     for name, spec in settings_of(config_type).items():
         option = spec.flag or name.replace("_", "-")
         default = getattr(defaults, name)
-        details: dict[str, Any] = {"dest": name, "default": default}
+        # Left out when not given, so that a preset's value is not overridden by a default.
+        details: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS}
         details["help"] = f"{spec.help} (default: {setting_text(default)})"
         if isinstance(default, bool):
             details["action"] = argparse.BooleanOptionalAction
@@ -155,11 +163,12 @@ def _reader(config_type: type[SettingsConfig], name: str) -> Callable[[str], obj
     return read
 
 
-def _settings(config_type: type[C], args: argparse.Namespace) -> C:
-    """The config made of the options _add_settings added."""
+def _settings(config_type: type[C], args: argparse.Namespace, base: C | None = None) -> C:
+    """`base` (by default the defaults) with the options _add_settings added that were given."""
     from mnist_core.config import settings_of
 
-    return config_type(**{name: getattr(args, name) for name in settings_of(config_type)})
+    given = {name: getattr(args, name) for name in settings_of(config_type) if name in args}
+    return dataclasses.replace(base or config_type(), **given)
 
 
 def _run(task: TrainingTask, mnist: Mnist) -> Trained:
@@ -175,11 +184,12 @@ def _run(task: TrainingTask, mnist: Mnist) -> Trained:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from mnist_core.config import TrainingConfig
+    from mnist_core.config import PRESETS, TrainingConfig
     from mnist_core.data import load_mnist
     from mnist_core.store import validate_name
 
-    config = _settings(TrainingConfig, args)
+    base = PRESETS[args.preset].config() if args.preset else TrainingConfig()
+    config = _settings(TrainingConfig, args, base)
     name = validate_name(args.name or f"{config.name_stem}-{datetime.now():%Y%m%d-%H%M%S}")
     store = ModelStore(args.models_dir)
     store.check_writable()  # now, not after minutes of training
@@ -217,6 +227,7 @@ class ProgressPrinter:
             TrainingEnded,
             TrainingStarted,
             clock,
+            epochs_text,
         )
 
         if isinstance(event, TrainingStarted):
@@ -257,7 +268,7 @@ class ProgressPrinter:
                 if event.stopped_early
                 else ""
             )
-            print(f"trained {event.epochs_run} epochs in {clock(event.elapsed)}{reason}")
+            print(f"trained {epochs_text(event.epochs_run)} in {clock(event.elapsed)}{reason}")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -305,7 +316,7 @@ def _models(args: argparse.Namespace) -> int:
             printable(info.architecture),
             f"{info.parameters:,}",
             "-" if info.test_accuracy is None else f"{info.test_accuracy:.2%}",
-            str(info.epochs_run),
+            f"{info.epochs_run:g}",
             f"{info.training_seconds:.0f}",
             printable(info.created),  # names are validated; the metadata's other text is not
         )

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from mnist_core.progress import ProgressListener, StopSignal
     from mnist_core.run import Trained
 
-LR_SCHEDULES = ("cosine", "constant")
+LR_SCHEDULES = ("cosine", "constant", "one-cycle")
 MNIST_TRAINING_IMAGES = 60_000  # training and validation are both taken from these
 SEED_LIMIT = 2**32  # NumPy's and Keras' global seeds must be below this
 NONE = "none"  # how a setting that can be off or unlimited is switched so, as text
@@ -120,8 +120,9 @@ class TrainingConfig:
         offered=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2),
     )  # fmt: skip
     lr_schedule: str = setting(
-        "cosine", "constant is the classic recipe; cosine reaches higher accuracy",
-        "learning-rate schedule", choices=LR_SCHEDULES,
+        "cosine", "constant is the classic recipe; cosine reaches higher accuracy; one-cycle "
+        "(up for the first 30%, then down, Adam's momentum lowered) reaches it in fewest "
+        "epochs", "learning-rate schedule", choices=LR_SCHEDULES,
     )  # fmt: skip
     augment: bool = setting(
         True, "drawn-digit augmentation: shifts, tilts, sizes, pen widths, what drawn digits "
@@ -249,29 +250,51 @@ def setting_text(value: object) -> str:
 
 @dataclass(frozen=True)
 class Preset:
-    """A training-set size and epoch count that fits a known amount of time."""
+    """A named recipe: the settings it fixes; the rest keep TrainingConfig's defaults."""
 
     name: str
     label: str
-    train_size: int | None
-    validation_size: int
-    epochs: int
+    settings: dict[str, Any]
+
+    def config(self, **changes: Any) -> TrainingConfig:
+        return TrainingConfig(**{**self.settings, **changes})
 
 
 PRESETS: dict[str, Preset] = {
     preset.name: preset
     for preset in (
-        Preset("quick", "Quick demo, about 10 seconds", 2_000, 1_000, 3),
-        Preset("short", "Short, about a minute", 10_000, 2_000, 5),
-        Preset("full", "Full 60,000 (50,000 train + 10,000 validation)", None, 10_000, 12),
+        # The fast-MNIST records' recipe (tuomaso/train_mnist_fast): a small network, big
+        # batches, a one-cycle schedule, no augmentation; 99% of the test digits in two epochs.
+        Preset(
+            "demo",
+            "Demo: a small fast network to 99%",
+            {
+                "architecture": "cnn-fast",
+                "epochs": 2,
+                "batch_size": 256,
+                "learning_rate": 1e-2,
+                "lr_schedule": "one-cycle",
+                "augment": False,
+                "early_stopping_patience": None,
+            },
+        ),
+        Preset("full", "Full: our best network, 50,000 images, augmented", {}),
     )
 }
 
 
 def preset_for(config: TrainingConfig) -> Preset | None:
-    """The preset whose training and validation sizes `config` has, if any; epochs may differ."""
-    sizes = (config.train_size, config.validation_size)
-    return next((p for p in PRESETS.values() if (p.train_size, p.validation_size) == sizes), None)
+    """The preset whose recipe `config` follows, if any; epochs and seed may differ."""
+    free = {"epochs", "seed"}
+    for preset in PRESETS.values():
+        recipe = preset.config()
+        if all(
+            getattr(config, name) == getattr(recipe, name)
+            for name in settings_of(TrainingConfig)
+            if name not in free
+        ):
+            return preset
+    return None
 
 
 def check_fits_mnist(config: TrainingConfig) -> None:

@@ -25,6 +25,7 @@ VALIDATION_COLOUR = "#ff7f0e"
 SURE_COLOUR = (33, 195, 84)  # a digit read with confidence
 UNSURE_COLOUR = (255, 170, 0)  # a digit the model is unsure of
 SMOOTHING = 0.9  # exponential moving average weight for per-batch curves
+MARKER_ROOM = 0.08  # of an axis's span, beyond each end: a marker's radius on a 210 px chart
 FONT = {"size": 16}  # readable from the back of a classroom
 
 
@@ -78,14 +79,29 @@ def smoothed(values: Sequence[float], weight: float = SMOOTHING) -> np.ndarray:
     return result
 
 
+def _with_marker_room(low: float, high: float) -> list[float]:
+    """An axis range from `low` to `high`, widened so markers at either end are drawn whole."""
+    room = (high - low) * MARKER_ROOM
+    return [low - room, high + room]
+
+
 def training_curves(
-    batches: Sequence[BatchEnded], epochs: Sequence[EpochEnded], height: int = 380
+    batches: Sequence[BatchEnded], epochs: Sequence[EpochEnded], height: int = 600
 ) -> go.Figure:
-    """Loss and accuracy: smoothed per batch, and per epoch for training against validation."""
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
+    """Loss above accuracy: smoothed per batch, and per epoch for training against validation.
+
+    Stacked, not side by side: the Train page gives the chart as little as 210 px.
+    """
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.14,
+        subplot_titles=("Loss", "Accuracy"),
+    )
     x = [b.epoch - 1 + b.step / b.steps for b in batches]
     epoch_x = [e.epoch for e in epochs]
-    for column, metric in ((1, "loss"), (2, "accuracy")):
+    for row, metric in ((1, "loss"), (2, "accuracy")):
         raw = [getattr(b, metric) for b in batches]
         validation = [getattr(e, f"val_{metric}") for e in epochs]
         traces = [
@@ -110,6 +126,7 @@ def training_curves(
                 y=[getattr(e, metric) for e in epochs],
                 mode="markers",
                 marker={"color": TRAIN_COLOUR, "size": 10},
+                cliponaxis=False,
                 name="training, per epoch",
             ),
         ]
@@ -121,18 +138,30 @@ def training_curves(
                     mode="lines+markers",
                     line={"color": VALIDATION_COLOUR},
                     marker={"color": VALIDATION_COLOUR, "size": 10, "symbol": "diamond"},
+                    cliponaxis=False,
                     name="validation, per epoch",
                 )
             )
         for trace in traces:
             # One legend for both charts: the second repeats the first's entries.
-            trace.update(legendgroup=trace.name, showlegend=column == 1)
-            figure.add_trace(trace, row=1, col=column)
+            trace.update(legendgroup=trace.name, showlegend=row == 1)
+            figure.add_trace(trace, row=row, col=1)
     total_epochs = batches[-1].epochs if batches else 1
-    figure.update_xaxes(range=[0, total_epochs], title_text="epoch")
+    figure.update_xaxes(range=_with_marker_room(0, total_epochs))
+    figure.update_xaxes(title_text="epoch", row=2, col=1)
+    losses = np.array([b.loss for b in batches] + [e.loss for e in epochs], float)
+    losses = np.append(losses, [e.val_loss for e in epochs if e.val_loss is not None])
+    highest_loss = losses[np.isfinite(losses)].max(initial=0.0)
     figure.update_yaxes(rangemode="tozero", row=1, col=1)
-    figure.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=2)
-    figure.update_layout(legend={"orientation": "h", "y": -0.3})
+    if highest_loss > 0:
+        figure.update_yaxes(range=_with_marker_room(0, highest_loss), row=1, col=1)
+    figure.update_yaxes(
+        range=_with_marker_room(0, 1), tickvals=[0, 0.5, 1], tickformat=".0%", row=2, col=1
+    )
+    # Measured from the bottom of the figure, so the legend never lands on the epoch axis.
+    figure.update_layout(
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"}
+    )
     return _layout(figure, height).update_layout(showlegend=True)
 
 

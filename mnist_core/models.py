@@ -16,6 +16,8 @@ from mnist_core.errors import ConfigError
 if TYPE_CHECKING:
     import keras
 
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # of the training images' pixels, in [0, 1]
+
 
 def perceptron() -> keras.Model:
     import keras
@@ -66,6 +68,31 @@ def cnn_classic() -> keras.Model:
             layers.Dense(NUM_CLASSES, name="logits"),
         ],
         name="cnn-classic",
+    )
+
+
+def cnn_fast() -> keras.Model:
+    """The fast-MNIST records' network (tuomaso/train_mnist_fast): two small convolutions, each
+    pooled before its ReLU to save work, then one dense layer. A tenth of `cnn`'s arithmetic."""
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            keras.Input(shape=MODEL_INPUT_SHAPE),
+            # MNIST's own mean and spread: inputs near zero mean and unit variance train faster.
+            layers.Rescaling(1 / MNIST_STD, offset=-MNIST_MEAN / MNIST_STD),
+            layers.Conv2D(24, 5),
+            layers.MaxPooling2D(2),
+            layers.ReLU(),
+            layers.Conv2D(32, 3),
+            layers.MaxPooling2D(2),
+            layers.ReLU(),
+            layers.Flatten(),
+            layers.Dense(256, activation="relu"),
+            layers.Dense(NUM_CLASSES, name="logits"),
+        ],
+        name="cnn-fast",
     )
 
 
@@ -133,6 +160,12 @@ ARCHITECTURES: dict[str, Architecture] = {
             "The classic TensorFlow CNN: two 5x5 conv + pool layers, dense 1024",
             cnn_classic,
             parameters=3_274_634,
+        ),
+        Architecture(
+            "cnn-fast",
+            "A small fast CNN: 5x5 and 3x3 conv layers of 24 and 32 filters, dense 256",
+            cnn_fast,
+            parameters=215_194,
         ),
         Architecture(
             "cnn",

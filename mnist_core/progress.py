@@ -49,7 +49,7 @@ class EpochEnded:
 
 @dataclass(frozen=True)
 class TrainingEnded:
-    epochs_run: int
+    epochs_run: float  # whole epochs, plus the part of one a stop cut short
     elapsed: float
     stopped_by_request: bool  # the user asked to stop
     stopped_early: bool  # early stopping saw no more validation gain
@@ -63,6 +63,26 @@ class StopSignal(Protocol):
     """A threading.Event, or a multiprocessing one when training runs in a child process."""
 
     def is_set(self) -> bool: ...
+
+
+def epochs_text(epochs: float) -> str:
+    """How many epochs a run did, in words: "2 epochs", "1 epoch", "0.41 of an epoch"."""
+    if epochs < 1:
+        return f"{epochs:.2f} of an epoch"
+    if epochs == int(epochs):
+        return f"{int(epochs)} epoch{'' if epochs == 1 else 's'}"
+    return f"{epochs:.2f} epochs"
+
+
+def duration_text(seconds: float) -> str:
+    """A time to come, rounded as people say it: "about 45 seconds", "about 3 minutes"."""
+    if seconds < 90:
+        return f"about {max(5, round(seconds / 5) * 5)} seconds"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes} minutes"
+    hours, minutes = divmod(minutes, 60)
+    return f"about {hours} h {minutes:02d} min"
 
 
 def clock(seconds: float) -> str:

@@ -80,7 +80,7 @@ class ModelInfo:
     hyperparameters: dict[str, Any]
     train_size: int
     validation_size: int
-    epochs_run: int
+    epochs_run: float  # whole epochs, plus the part of one a stop cut short
     training_seconds: float
     test_accuracy: float | None
     test_loss: float | None = None

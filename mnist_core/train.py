@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -42,10 +42,7 @@ class TrainingResult:
     validation_size: int
     stopped_by_request: bool
     stopped_early: bool
-    epochs_run: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.epochs_run = len(self.history)
+    epochs_run: float  # whole epochs, plus the part of one a stop cut short
 
     def model_info(self, test_accuracy: float | None, test_loss: float | None = None) -> ModelInfo:
         """The store's metadata for this run; the name is set when the store saves it."""
@@ -56,7 +53,7 @@ class TrainingResult:
             hyperparameters=self.config.as_dict(),
             train_size=self.train_size,
             validation_size=self.validation_size,
-            epochs_run=self.epochs_run,
+            epochs_run=round(self.epochs_run, 3),
             training_seconds=round(self.seconds, 1),
             test_accuracy=test_accuracy,
             test_loss=test_loss,
@@ -87,9 +84,12 @@ class ProgressReporter(keras.callbacks.Callback):
         self.steps = -(-train_size // batch_size)
         self.history: list[EpochEnded] = []
         self.stopped_by_request = False
+        self.cut_short = False  # a stop ended the last epoch before its last step
+        self.step = 0
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.started = time.perf_counter()
+        self.first_step_done = 0.0
         self.listener(
             TrainingStarted(self.epochs, self.steps, self.train_size, self.validation_size)
         )
@@ -97,12 +97,13 @@ class ProgressReporter(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch = epoch + 1
         self.epoch_started = time.perf_counter()
+        self.step = 0
         self.previous_loss_sum = 0.0
         self.previous_correct = 0.0
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         logs = logs or {}
-        step = batch + 1
+        step = self.step = batch + 1
         seen = min(step * self.batch_size, self.train_size)
         batch_images = seen - min(batch * self.batch_size, self.train_size)
         # Keras logs the epoch's running means; recover this batch's own values from them.
@@ -114,6 +115,10 @@ class ProgressReporter(keras.callbacks.Callback):
         now = time.perf_counter()
         elapsed = now - self.started
         done = (self.epoch - 1) * self.steps + step
+        if done == 1:
+            self.first_step_done = now
+        # The pace since the first step: that one also traced the graph, seconds on its own.
+        pace = elapsed / done if done == 1 else (now - self.first_step_done) / (done - 1)
         self.listener(
             BatchEnded(
                 epoch=self.epoch,
@@ -124,14 +129,28 @@ class ProgressReporter(keras.callbacks.Callback):
                 accuracy=float(min(max(accuracy, 0.0), 1.0)),
                 images_per_second=seen / max(now - self.epoch_started, 1e-9),
                 elapsed=elapsed,
-                eta=elapsed / done * (self.epochs * self.steps - done),
+                eta=pace * (self.epochs * self.steps - done),
             )
         )
         if self.stop.is_set():
             self.stopped_by_request = True
             self.model.stop_training = True
 
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        # Keras validates even an epoch cut short by a stop: one batch of it is enough.
+        if self.stopped_by_request:
+            self.model.stop_evaluating = True
+
+    @property
+    def epochs_run(self) -> float:
+        return len(self.history) + (self.step / self.steps if self.cut_short else 0.0)
+
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        # An epoch a stop cut short (ours, or another callback's) is not an epoch: its part
+        # shows in the batches and in epochs_run.
+        self.cut_short = self.model.stop_training and self.step < self.steps
+        if self.cut_short:
+            return
         logs = logs or {}
         elapsed = time.perf_counter() - self.started
         event = EpochEnded(
@@ -163,7 +182,8 @@ class PreciseBatchNorm(keras.callbacks.Callback):
         self.batch_size = batch_size
 
     def on_test_begin(self, logs: dict | None = None) -> None:
-        self.on_train_end()
+        if not self.model.stop_training:  # a stop skips validation: no need to be precise
+            self.on_train_end()
 
     def on_train_end(self, logs: dict | None = None) -> None:
         norms = [
@@ -190,15 +210,35 @@ def _ignore(event: TrainingProgress) -> None:
     """The listener used when the caller passes none."""
 
 
+ONE_CYCLE_WARMUP = 0.3  # share of the steps spent rising to the peak learning rate
+ONE_CYCLE_START = 25  # the rise starts at the peak divided by this
+
+
+def optimizer_for(config: TrainingConfig, steps_per_epoch: int) -> keras.optimizers.Adam:
+    """Adam with the configured learning-rate schedule over all of the run's steps."""
+    steps = config.epochs * steps_per_epoch
+    if config.lr_schedule == "cosine":
+        return keras.optimizers.Adam(
+            keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps)
+        )
+    if config.lr_schedule == "one-cycle":
+        # Smith & Topin's one cycle as PyTorch's OneCycleLR does it: cosine up, cosine down,
+        # with the momenta the fast-MNIST records found best for a two-epoch run.
+        warmup = int(ONE_CYCLE_WARMUP * steps)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            config.learning_rate / ONE_CYCLE_START,
+            decay_steps=max(steps - warmup, 1),
+            warmup_target=config.learning_rate,
+            warmup_steps=warmup,
+        )
+        return keras.optimizers.Adam(schedule, beta_1=0.7, beta_2=0.9)
+    return keras.optimizers.Adam(config.learning_rate)
+
+
 def compile_model(model: keras.Model, config: TrainingConfig, steps_per_epoch: int) -> None:
     """Adam on sparse categorical cross-entropy from logits, with the configured LR schedule."""
-    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = config.learning_rate
-    if config.lr_schedule == "cosine":
-        learning_rate = keras.optimizers.schedules.CosineDecay(
-            config.learning_rate, decay_steps=config.epochs * steps_per_epoch
-        )
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=optimizer_for(config, steps_per_epoch),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
@@ -298,7 +338,7 @@ def fit(
     seconds = time.perf_counter() - started
     stopped_early = early_stopping is not None and early_stopping.stopped_epoch > 0
     reporter.listener(
-        TrainingEnded(len(reporter.history), seconds, reporter.stopped_by_request, stopped_early)
+        TrainingEnded(reporter.epochs_run, seconds, reporter.stopped_by_request, stopped_early)
     )
     return TrainingResult(
         model=model,
@@ -309,4 +349,5 @@ def fit(
         validation_size=validation_size,
         stopped_by_request=reporter.stopped_by_request,
         stopped_early=stopped_early,
+        epochs_run=reporter.epochs_run,
     )

@@ -115,6 +115,16 @@ def test_train_saves_a_model_and_evaluate_reads_it(store, capsys):
     assert evaluation.startswith("cli-model: test accuracy") and "precision" in evaluation
 
 
+def test_a_preset_is_the_start_and_given_options_override_it(store, capsys):
+    args = ["--preset", "demo", "--train-size", "1000", "--validation-size", "500", "--name", "d"]
+    assert main(["train", *args]) == 0
+    assert "test accuracy" in capsys.readouterr().out
+    settings = store.info("d").hyperparameters
+    assert settings["architecture"] == "cnn-fast" and settings["lr_schedule"] == "one-cycle"
+    assert settings["batch_size"] == 256 and settings["train_size"] == 1000
+    assert settings["epochs"] == 2 and settings["augment"] is False
+
+
 def test_module_entry_point_runs(store, stored_model):
     result = subprocess.run(
         [sys.executable, "-m", "mnist_core", "models"],

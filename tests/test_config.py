@@ -15,13 +15,11 @@ from mnist_core.errors import ConfigError
 
 
 def test_presets_are_valid_configs():
-    for preset in PRESETS.values():
-        TrainingConfig(
-            train_size=preset.train_size,
-            validation_size=preset.validation_size,
-            epochs=preset.epochs,
-        )
-    assert PRESETS["full"].train_size is None and PRESETS["full"].validation_size == 10_000
+    assert PRESETS["full"].config() == TrainingConfig()
+    demo = PRESETS["demo"].config()
+    assert demo.architecture == "cnn-fast" and demo.lr_schedule == "one-cycle"
+    assert not demo.augment and demo.epochs == 2
+    assert PRESETS["demo"].config(epochs=3).epochs == 3
 
 
 @pytest.mark.parametrize("seed", [-1, 2**32, 2**64])
@@ -44,12 +42,11 @@ def test_fine_tuning_settings_are_checked_before_training(settings):
         FinetuneConfig(**settings)
 
 
-def test_preset_for_finds_the_preset_of_a_configs_sizes():
+def test_preset_for_finds_the_recipe_a_config_follows():
     assert preset_for(TrainingConfig()) is PRESETS["full"]
-    quick = PRESETS["quick"]
-    config = TrainingConfig(train_size=quick.train_size, validation_size=quick.validation_size)
-    assert preset_for(config) is quick  # whatever its epochs
-    assert preset_for(TrainingConfig(train_size=quick.train_size)) is None
+    demo = PRESETS["demo"]
+    assert preset_for(demo.config(epochs=5, seed=3)) is demo  # whatever its epochs and seed
+    assert preset_for(demo.config(batch_size=128)) is None
     assert preset_for(TrainingConfig(train_size=1234, validation_size=0)) is None
 
 

@@ -64,6 +64,34 @@ def test_training_curves_per_batch_and_per_epoch():
     assert training_curves([], []).data  # an empty chart before the first batch
 
 
+def test_training_curves_leave_room_for_markers_at_every_edge():
+    """The last epoch's markers, and 100% or near-zero loss, must not be cut in half."""
+    batches = [_batch(e, s, 0.02 / (e * s)) for e in (1, 2) for s in (1, 2, 3)]
+    batches.append(_batch(2, 3, float("nan")))  # a diverged batch leaves the range alone
+    epochs = [EpochEnded(e, 2, 0.01, 1.0, 0.005, 1.0, 1.0, 1.0) for e in (1, 2)]
+    figure = training_curves(batches, epochs)
+    for trace in figure.data:
+        if "markers" not in trace.mode:
+            continue
+        x_axis = figure.layout[f"xaxis{trace.xaxis[1:]}"]
+        y_axis = figure.layout[f"yaxis{trace.yaxis[1:]}"]
+        for axis, values in ((x_axis, trace.x), (y_axis, trace.y)):
+            low, high = axis.range
+            room = (high - low) * 0.05
+            assert low + room < min(values) and max(values) < high - room, (trace.name, axis)
+
+
+def test_training_curves_stack_loss_above_accuracy():
+    """One above the other, so neither chart's labels can reach into the other on a narrow
+    page, and the legend is placed from the figure's bottom, below the epoch axis."""
+    layout = training_curves([_batch(1, 1, 1.0)], []).layout
+    assert layout.xaxis.domain == layout.xaxis2.domain
+    (loss_bottom, _), (_, accuracy_top) = layout.yaxis.domain, layout.yaxis2.domain
+    assert loss_bottom - accuracy_top >= 0.1  # room for the Accuracy title
+    assert layout.xaxis2.title.text == "epoch" and not layout.xaxis.title.text
+    assert layout.legend.yref == "container" and layout.legend.yanchor == "bottom"
+
+
 def test_evaluation_figures(quick_training, small_mnist):
     result = evaluate(Classifier(quick_training.model), small_mnist)
     heatmap = confusion_matrix_figure(result).data[0]

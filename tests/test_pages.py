@@ -11,6 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from benchmarks.drawn import mnist_on_canvas
 from digit_studio.text import plain
+from digit_studio.train_settings import config_to_query
+from mnist_core.config import PRESETS
 
 from conftest import canvas_value, png_bytes
 
@@ -116,12 +118,20 @@ def test_models_page_sets_default_and_deletes(store, stored_model, quick_trainin
     assert [info.name for info in store.list_models()] == [stored_model]
 
 
-def test_train_page_trains_shows_charts_and_saves(store, monkeypatch):
+SMALL = {"arch": "perceptron", "train": "2000", "val": "1000", "epochs": "2", "patience": "none"}
+
+
+def test_train_page_opens_on_the_demo(store):
     at = page("app_pages/train.py").run()
     assert not at.exception
-    at.selectbox[0].set_value("perceptron")
-    at.radio[0].set_value("quick")
+    assert at.radio[0].value == "demo" and at.selectbox[0].value == "cnn-fast"
+
+
+def test_train_page_trains_shows_charts_and_saves(store, monkeypatch):
+    at = page("app_pages/train.py")
+    at.query_params.update(SMALL)
     at.run()
+    assert not at.exception and at.radio[0].value == "custom"
     next(b for b in at.button if b.label == "Start").click().run()
     job = at.session_state["training_job"]
     job.join(timeout=120)
@@ -136,17 +146,17 @@ def test_train_page_trains_shows_charts_and_saves(store, monkeypatch):
     assert any("trained-here" in info.value for info in at.info)
 
 
-def test_training_goes_on_across_pages_and_other_sessions_are_told(store, small_mnist):
-    at = page("app_pages/train.py").run()
-    at.selectbox[0].set_value("mlp")
-    at.radio[0].set_value("quick")
+def test_training_goes_on_across_pages_and_other_sessions_watch_and_queue(store, small_mnist):
+    at = page("app_pages/train.py")
+    at.query_params.update({**SMALL, "arch": "mlp", "epochs": "5"})
     at.run()
     next(b for b in at.button if b.label == "Start").click().run()
     job = at.session_state["training_job"]
 
     other = page("app_pages/train.py").run()  # another browser, same server
-    assert any("busy training a model for someone else" in w.value for w in other.warning)
-    assert next(b for b in other.button if b.label == "Start").disabled
+    assert any("training a model for someone else" in i.value for i in other.info)
+    assert any("for someone else" in h.value for h in other.subheader)  # watching it live
+    assert not next(b for b in other.button if b.label == "Start").disabled  # it queues
 
     at.switch_page("app_pages/draw.py").run()
     assert not at.exception
@@ -157,7 +167,8 @@ def test_training_goes_on_across_pages_and_other_sessions_are_told(store, small_
     at.run()
     assert "test digits recognized" in at.success[0].value
     other.run()
-    assert not other.warning and not next(b for b in other.button if b.label == "Start").disabled
+    assert not any("someone else" in i.value for i in other.info)
+    assert not next(b for b in other.button if b.label == "Start").disabled
 
 
 def test_train_page_reads_its_settings_from_the_link(store):
@@ -166,8 +177,12 @@ def test_train_page_reads_its_settings_from_the_link(store):
     at.run()
     assert not at.exception
     assert at.selectbox[0].value == "perceptron"
-    assert at.radio[0].value == "quick"
-    assert at.slider[0].value == 2
+    assert at.radio[0].value == "custom"
+    assert [n.value for n in at.number_input[:2]] == [2000, 1000] and at.slider[0].value == 2
+    demo = page("app_pages/train.py")
+    demo.query_params.update(config_to_query(PRESETS["demo"].config(epochs=3)))
+    demo.run()
+    assert demo.radio[0].value == "demo" and demo.slider[0].value == 3
     for query, message in [("lots", "not a valid value"), ("100", "not between 1 and 30")]:
         bad = page("app_pages/train.py")
         bad.query_params["epochs"] = query

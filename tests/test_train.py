@@ -61,8 +61,10 @@ def test_stop_request_ends_after_the_current_batch_and_keeps_the_weights(small_m
     result = train(TrainingConfig(epochs=5, **QUICK), small_mnist, on_progress=listener, stop=stop)
     batches = [event for event in seen if isinstance(event, BatchEnded)]
     assert [(b.epoch, b.step) for b in batches] == [(1, 1), (1, 2), (1, 3)]
-    assert result.stopped_by_request and result.epochs_run == 1
+    # Three of the epoch's six steps: half an epoch, not "1 epoch", and no epoch's figures.
+    assert result.stopped_by_request and result.epochs_run == 0.5 and result.history == []
     assert isinstance(seen[-1], TrainingEnded) and seen[-1].stopped_by_request
+    assert seen[-1].epochs_run == 0.5 and not any(isinstance(e, EpochEnded) for e in seen)
     # The three steps moved the weights off their seeded initial values, and they are kept.
     keras.utils.set_random_seed(0)
     initial = build_model("mlp").get_weights()
@@ -70,6 +72,31 @@ def test_stop_request_ends_after_the_current_batch_and_keeps_the_weights(small_m
     assert not any(np.array_equal(a, b) for a, b in zip(initial, trained, strict=True))
     logits = np.asarray(result.model(small_mnist.x_test[:500, ..., None] / 255.0))
     assert (logits.argmax(axis=1) == small_mnist.y_test[:500]).mean() > 0.15  # chance is 0.1
+
+
+class CountsValidationBatches(keras.callbacks.Callback):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches = 0
+
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.batches += 1
+
+
+def test_a_stop_does_not_wait_for_a_whole_validation(small_mnist):
+    stop = threading.Event()
+    counter = CountsValidationBatches()
+
+    def listener(event):
+        if isinstance(event, BatchEnded) and event.epoch == 2 and event.step == 1:
+            stop.set()
+
+    config = TrainingConfig(epochs=3, **{**QUICK, "validation_size": 2_000})
+    result = train(config, small_mnist, listener, stop, callbacks=[counter])
+    # Epoch 1 validated on both batches of 1,000; the stop in epoch 2 on one only.
+    assert counter.batches == 2 + 1
+    assert result.epochs_run == pytest.approx(1 + 1 / 6)
+    assert [e.epoch for e in result.history] == [1]
 
 
 def test_same_seed_same_model(small_mnist):

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
@@ -36,6 +40,8 @@ def assert_inert(body: str, literal: str) -> None:
 def finished_job(model=None, info=None) -> TrainingJob:
     """A job that finished without a child process: what the page holds after a training."""
     job = TrainingJob(TrainingConfig(architecture="perceptron"), owner="test")
+    job.folder = Path(tempfile.mkdtemp(prefix="digit-studio-training-"))
+    job._finalizer = weakref.finalize(job, shutil.rmtree, job.folder, True)
     if model is not None:
         model.save(job.model_file)
     if info is None:
@@ -65,7 +71,7 @@ def test_a_link_cannot_put_markdown_into_the_warning(store, query):
     at.query_params.update(query)
     at.run()
     assert not at.exception
-    assert len(at.warning) == 1 and "using the default settings" in at.warning[0].value
+    assert len(at.warning) == 1 and "using the demo's settings" in at.warning[0].value
     value = next(iter(query.values()))
     assert_inert(at.warning[0].value, value)
     for directive in (":red[", ":material/", "$x$"):
@@ -78,8 +84,8 @@ def test_a_link_whose_training_and_validation_exceed_mnist_is_refused(store):
     at.run()
     assert not at.exception
     assert "more than MNIST's 60,000" in rendered(at.warning[0].value)[1]
-    assert "using the default settings" in at.warning[0].value
-    assert at.radio[0].value == "full"  # the defaults
+    assert "using the demo's settings" in at.warning[0].value
+    assert at.radio[0].value == "demo"
     assert not next(b for b in at.button if b.label == "Start").disabled
 
 
@@ -98,11 +104,11 @@ def started(monkeypatch) -> list[TrainingJob]:
     """The jobs Start starts, each a finished fake; discarded after the test."""
     jobs: list[TrainingJob] = []
 
-    def start_training(task, owner, owner_present):
+    def request_training(task):
         jobs.append(finished_job())
         return jobs[-1]
 
-    monkeypatch.setattr(training_view, "start_training", start_training)
+    monkeypatch.setattr(training_view, "request_training", request_training)
     yield jobs
     for job in jobs:
         job.discard()
@@ -192,7 +198,7 @@ def test_start_into_an_unwritable_store_says_why_before_training(tmp_path, monke
     blocked.write_text("a file where the store's folder should be")
     monkeypatch.setenv("MNIST_MODELS_DIR", str(blocked))
     started = []
-    monkeypatch.setattr(training_view, "start_training", lambda *args, **kwargs: started.append(1))
+    monkeypatch.setattr(training_view, "request_training", lambda task: started.append(1))
     at = page("app_pages/train.py").run()
     next(b for b in at.button if b.label == "Start").click().run()
     assert not at.exception

@@ -1,14 +1,19 @@
+"""Trainings on the server: warm workers, one job at a time, a queue, stops and closed tabs."""
+
 from __future__ import annotations
 
+import multiprocessing
+import tempfile
 import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from digit_studio.training_jobs import JobState
-from digit_studio.training_slot import ServerBusyError, busy_for, start_training
+from digit_studio.training_hall import ServerBusyError, TrainingHall
+from digit_studio.training_jobs import JobState, TrainingJob
 from mnist_core.config import TrainingConfig
-from mnist_core.progress import BatchEnded
 
 TINY = TrainingConfig(
     architecture="perceptron",
@@ -19,54 +24,108 @@ TINY = TrainingConfig(
     learning_rate=1e-2,
     augment=False,
 )
+LONG = TrainingConfig(
+    architecture="mlp", epochs=50, train_size=2000, validation_size=200, batch_size=50
+)
 
 
-def test_a_job_trains_in_a_child_process_and_reports_everything(small_mnist, store):
-    job = start_training(TINY, owner="alice", mnist=small_mnist)
-    assert busy_for("bob") and not busy_for("alice")
-    with pytest.raises(ServerBusyError, match="another user"):
-        start_training(TINY, owner="bob", mnist=small_mnist)
-    with pytest.raises(ServerBusyError, match="for you"):
-        start_training(TINY, owner="alice", mnist=small_mnist)
+@pytest.fixture(scope="module")
+def hall() -> Iterator[TrainingHall]:
+    hall = TrainingHall(measure=[TINY])
+    yield hall
+    hall.close()
+
+
+def leftovers() -> set[str]:
+    return {path.name for path in Path(tempfile.gettempdir()).glob("digit-studio-training-*")}
+
+
+def first_batch(job: TrainingJob, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not job.snapshot().batches and time.monotonic() < deadline and not job.done:
+        time.sleep(0.05)
+    assert job.snapshot().batches, job.snapshot().error
+
+
+def test_a_warm_worker_shows_the_first_batch_within_seconds(hall, small_mnist):
+    # Once it has timed TINY it waits idle, as a server's worker does between lessons.
+    assert hall.warm(timeout=120) and hall.measured(TINY, timeout=120)
+    clicked = time.monotonic()
+    job = hall.request(TINY, owner="alice", mnist=small_mnist)
+    first_batch(job)
+    assert time.monotonic() - clicked < 3.0  # the issue's bound; a cold process takes 15-30 s
+    # No worker loads beside a training (ten seconds of CPU it would take from it) ...
+    assert not hall.warm()
     job.join(timeout=120)
+    job.discard()
+    assert hall.warm(timeout=120)  # ... but one does as soon as the server is idle
 
-    snapshot = job.snapshot()
-    assert snapshot.state is JobState.FINISHED and job.done
+
+def test_jobs_run_one_at_a_time_and_the_next_starts_by_itself(hall, small_mnist, store):
+    first = hall.request(TINY, owner="alice", mnist=small_mnist)
+    assert hall.busy_for("bob") and not hall.busy_for("alice")
+    second = hall.request(TINY, owner="bob", mnist=small_mnist)
+    assert second.snapshot().state is JobState.QUEUED and hall.position(second) == 1
+    with pytest.raises(ServerBusyError, match="already have"):
+        hall.request(TINY, owner="bob", mnist=small_mnist)
+    first.join(timeout=120)
+    second.join(timeout=120)
+
+    snapshot = first.snapshot()
+    assert snapshot.state is JobState.FINISHED and first.done
     assert [(b.epoch, b.step) for b in snapshot.batches] == [
         (e, s) for e in (1, 2) for s in range(1, 6)
     ]
     assert [e.epoch for e in snapshot.epochs] == [1, 2]
     assert snapshot.ended is not None and snapshot.ended.epochs_run == 2
-    info = job.outcome.info
+    info = first.outcome.info
     assert info.architecture == "perceptron" and info.epochs_run == 2 and info.train_size == 500
     assert 0.3 < info.test_accuracy <= 1
-    assert not busy_for("bob")
+    # The second started when the first ended, without anyone pressing anything.
+    assert second.snapshot().state is JobState.FINISHED
+    assert second.snapshot().batches[0].elapsed >= 0 and hall.running is None
 
-    store.save("from-job", job.model_file, info)
+    store.save("from-job", first.model_file, info)
     model, loaded = store.load("from-job")
     assert loaded.test_accuracy == info.test_accuracy and model.count_params() == 7850
+    for job in (first, second):
+        job.discard()
+        assert not job.folder.exists()
 
-    job.discard()
-    assert not job.folder.exists()
+
+def test_a_queue_says_where_you_are_and_leaving_it_lets_the_next_one_in(hall, small_mnist):
+    running = hall.request(LONG, owner="carol", mnist=small_mnist)
+    second = hall.request(TINY, owner="dave", mnist=small_mnist)
+    third = hall.request(TINY, owner="erin", mnist=small_mnist)
+    assert (hall.position(second), hall.position(third), hall.waiting()) == (1, 2, 2)
+    hall.leave(second)
+    assert hall.position(third) == 1 and second.done
+    running.stop()
+    third.join(timeout=120)
+    assert third.snapshot().state is JobState.FINISHED and not second.snapshot().batches
+    for job in (running, second, third):
+        job.discard()
 
 
-def test_stop_keeps_what_was_learned(small_mnist):
-    config = TrainingConfig(
-        architecture="mlp", epochs=50, train_size=2000, validation_size=200, batch_size=50
-    )
-    job = start_training(config, owner="carol", mnist=small_mnist)
-    while not any(isinstance(b, BatchEnded) for b in job.snapshot().batches):
-        job.join(timeout=0.2)
+def test_a_stop_takes_effect_within_seconds_and_keeps_what_was_learned(hall, small_mnist):
+    job = hall.request(LONG, owner="carol", mnist=small_mnist)
+    first_batch(job)
     job.stop()
+    asked = time.monotonic()
+    while job.snapshot().ended is None and time.monotonic() - asked < 60:
+        time.sleep(0.05)
+    assert time.monotonic() - asked < 2.0  # the issue's bound
     job.join(timeout=120)
     snapshot = job.snapshot()
     assert snapshot.state is JobState.FINISHED and snapshot.stop_requested
-    assert job.outcome.stopped_by_request and job.outcome.info.epochs_run < 50
+    # Stopped in its first epoch: a part of one, reported as such.
+    assert job.outcome.stopped_by_request and job.outcome.info.epochs_run < 1
+    assert snapshot.ended.epochs_run == job.outcome.info.epochs_run
     assert job.model_file.exists()
     job.discard()
 
 
-def test_a_failing_job_reports_its_error(store):
+def test_a_failing_job_reports_its_error(hall):
     import numpy as np
 
     from mnist_core.data import Mnist
@@ -77,41 +136,79 @@ def test_a_failing_job_reports_its_error(store):
         np.zeros((0, 28, 28), np.uint8),
         np.zeros(0, np.uint8),
     )
-    job = start_training(
-        TrainingConfig(architecture="perceptron", epochs=1, validation_size=100), "dave", broken
-    )
+    config = TrainingConfig(architecture="perceptron", epochs=1, validation_size=100)
+    job = hall.request(config, "dave", broken)
     job.join(timeout=120)
     snapshot = job.snapshot()
     assert snapshot.state is JobState.FAILED and "validation size" in snapshot.error
-    assert not busy_for("someone")
+    assert not hall.busy_for("someone")
     job.discard()
 
 
-def test_a_job_whose_owner_left_is_killed_and_leaves_nothing(small_mnist):
-    import multiprocessing
-    import tempfile
-
-    def leftovers() -> set[str]:
-        return {path.name for path in Path(tempfile.gettempdir()).glob("digit-studio-training-*")}
-
+def test_a_job_whose_owner_left_is_killed_and_leaves_nothing(hall, small_mnist):
     before = leftovers()
-    config = TrainingConfig(
-        architecture="mlp", epochs=50, train_size=2000, validation_size=200, batch_size=50
-    )
     tab_open = threading.Event()
     tab_open.set()
-    job = start_training(
-        config, owner="erin", mnist=small_mnist, owner_present=tab_open.is_set, abandon_after=1.0
+    job = hall.request(
+        LONG, owner="erin", mnist=small_mnist, owner_present=tab_open.is_set, abandon_after=1.0
     )
-    while not job.snapshot().batches:
-        job.join(timeout=0.2)
+    gone = hall.request(TINY, owner="gone", mnist=small_mnist, owner_present=lambda: False)
+    first_batch(job)
     assert leftovers() - before == {job.folder.name}
+    pid = job._worker.process.pid
     tab_open.clear()  # the tab is closed
     job.join(timeout=30)
 
     snapshot = job.snapshot()
     assert snapshot.state is JobState.FAILED and "closed" in snapshot.error
     assert snapshot.batches[-1].epoch < 50
-    assert not any(child.name == "training-erin" for child in multiprocessing.active_children())
-    assert leftovers() == before
-    assert not busy_for("frank")
+    assert not any(child.pid == pid for child in multiprocessing.active_children())
+    # The queued job's owner is gone too: it never starts, and the server is free.
+    assert gone.done and gone.snapshot().state is JobState.FAILED and gone.folder is None
+    assert leftovers() == before and not hall.busy_for("frank")
+
+
+def test_the_hall_times_each_kind_of_training_and_says_how_long(hall, small_mnist):
+    assert hall.measured(TINY, timeout=120)
+    expected = hall.expected_seconds(TINY)
+    assert expected is not None and expected > 0
+    # A config of the same network and augmentation, other batch size: the nearest pace.
+    assert hall.expected_seconds(TrainingConfig("perceptron", 2, 50, augment=False)) is not None
+    assert hall.expected_seconds(TrainingConfig("cnn")) is None  # not measured here
+    bigger = TrainingConfig(**{**TINY.as_dict(), "epochs": 20})
+    assert hall.expected_seconds(bigger) > expected
+    assert hall.expected_wait() == 0.0
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux's /proc")
+def test_workers_do_not_outlive_a_server_killed_outright():
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from digit_studio.training_hall import TrainingHall\n"
+         "import time\nhall = TrainingHall()\nprint(hall._spare.process.pid, flush=True)\n"
+         "time.sleep(600)"],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1],
+    )  # fmt: skip
+    worker = int(server.stdout.readline())
+    os.kill(server.pid, signal.SIGKILL)  # no clean-up of any kind runs
+    server.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if not running(worker):
+            return
+        time.sleep(0.2)
+    os.kill(worker, signal.SIGKILL)
+    pytest.fail("the worker outlived its server")
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` exists and is not a zombie waiting to be reaped."""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return status.rsplit(")", 1)[1].split()[0] != "Z"

@@ -86,19 +86,48 @@ def test_uploaded_file_is_labelled(page, app_url, artifacts, tmp_path, mnist):
     page.screenshot(path=artifacts / "upload.png", full_page=True)
 
 
-def test_training_progress_moves_live(page, app_url, artifacts):
-    page.goto(f"{app_url}/Train")
-    page.get_by_text("Quick demo, about 10 seconds").click()
+def warm_trainer(page, url: str) -> None:
+    """Open `url` once the server's trainer has TensorFlow loaded."""
+    loading = page.get_by_text("The trainer is still loading TensorFlow")
+    start = page.get_by_role("button", name="Start")
+    deadline = time.monotonic() + 120
+    page.goto(url)
+    expect(start).to_be_visible()  # the page has run: the caption is there if it is due
+    wait_until_idle(page)
+    while loading.count() and time.monotonic() < deadline:
+        time.sleep(2)
+        page.reload()
+        expect(start).to_be_visible()
+        wait_until_idle(page)
+    expect(loading).to_have_count(0)
+
+
+def test_the_demo_starts_within_seconds_and_stops_within_seconds(page, app_url, artifacts):
+    warm_trainer(page, f"{app_url}/Train")
+    expect(page.get_by_text("Demo: a small fast network to 99%")).to_be_visible()
+    clicked = time.monotonic()
     page.get_by_role("button", name="Start").click()
-    status = page.get_by_text(re.compile(r"Epoch \d+/\d+ · step \d+/\d+"))
+    status = page.get_by_text(re.compile(r"Epoch 1/2 · step \d+/\d+"))
     expect(status).to_be_visible()
+    started = time.monotonic() - clicked
     first = status.inner_text()
     page.screenshot(path=artifacts / "train-running.png", full_page=True)
     expect(status).not_to_have_text(first)  # the progress advances without a click
-    curves = page.locator(".js-plotly-plot .scatterlayer .trace")
-    expect(curves.first).to_be_visible()
-    expect(page.get_by_text("test digits recognized")).to_be_visible(timeout=120_000)
-    page.screenshot(path=artifacts / "train-finished.png", full_page=True)
+    expect(page.locator(".js-plotly-plot .scatterlayer .trace").first).to_be_visible()
+    # The worker's first batch comes within 3 s of the request (tests/test_training_jobs.py);
+    # here the browser and the page's reruns share the same two cores.
+    assert started < 6.0, f"the first batch showed {started:.1f} s after Start: {first}"
+
+    page.get_by_role("button", name="Stop").click()
+    asked = time.monotonic()
+    stopped = page.get_by_text(re.compile(r"Stopped at epoch 1/2 · step \d+/\d+: 0\.\d\d of"))
+    expect(stopped).to_be_visible()
+    took = time.monotonic() - asked
+    result = page.get_by_text(re.compile(r"stopped on request after 0\.\d\d of an epoch"))
+    expect(result).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("to go")).to_have_count(0)  # no ETA left over
+    page.screenshot(path=artifacts / "train-stopped.png", full_page=True)
+    assert took < 2.5, f"the stop showed {took:.1f} s after the click"
 
 
 def test_closing_the_tab_ends_its_training(browser, app_url):
@@ -111,24 +140,28 @@ def test_closing_the_tab_ends_its_training(browser, app_url):
     page.goto(f"{app_url}/Train?arch=cnn&epochs=30&train=59000&val=1000&patience=none")
     page.get_by_role("button", name="Start").click()
     expect(page.get_by_text(re.compile(r"Epoch \d+/30 · step"))).to_be_visible()
-    assert len(leftovers() - before) == 1
+    (folder,) = leftovers() - before
     trainer.close()
 
     classmate = browser.new_context()
     other = classmate.new_page()
-    busy = other.get_by_text("The server is busy training a model for someone else")
+    busy = other.get_by_text("The server is training a model for someone else")
     other.goto(f"{app_url}/Train")
     expect(busy).to_be_visible()
-    start = other.get_by_role("button", name="Start")
+    # The classmate watches it move, and could queue behind it.
+    watched = other.get_by_text(re.compile(r"Epoch \d+/30 · step \d+"))
+    expect(watched).to_be_visible()
+    first = watched.inner_text()
+    expect(watched).not_to_have_text(first)
+    expect(other.get_by_role("button", name="Start")).to_be_enabled()
     deadline = time.monotonic() + ABANDON_SECONDS + 60
-    while start.is_disabled() and time.monotonic() < deadline:
+    while busy.count() and time.monotonic() < deadline:
         time.sleep(5)
         other.reload()
-        expect(start).to_be_visible()
+        expect(other.get_by_role("button", name="Start")).to_be_visible()
         wait_until_idle(other)
-    expect(start).to_be_enabled(timeout=1_000)
     expect(busy).to_have_count(0)
-    assert leftovers() == before
+    assert folder not in leftovers()
     classmate.close()
 
 
