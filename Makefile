@@ -44,7 +44,7 @@ format: $(VENV)/.installed-test
 benchmark: $(VENV)/.installed-test
 	scripts/ensure_chromium.sh
 	for module in import_time train_speed predict_latency drawn_digits numbers finetune \
-		default_choice time_to_accuracy; do \
+		default_choice trainer_latency time_to_accuracy; do \
 		$(BIN)/python -m benchmarks.$$module || exit 1; done
 
 # 30 browser sessions against one server: needs the test tools (Playwright) and chromium.

@@ -15,7 +15,7 @@ from digit_studio.train_settings import (
     offered_steps,
 )
 from digit_studio.training_jobs import TrainingJob
-from digit_studio.training_view import job_view, start_and_stop
+from digit_studio.training_view import job_view, race_view, start_and_stop
 from mnist_core.config import LR_SCHEDULES, PRESETS, TrainingConfig, check_fits_mnist, preset_for
 from mnist_core.errors import MnistCoreError
 from mnist_core.models import ARCHITECTURES, parameter_count
@@ -65,6 +65,7 @@ def settings_form(start: TrainingConfig, disabled: bool) -> TrainingConfig | Non
             else "Custom: choose every setting"
         ),
         disabled=disabled,
+        key="preset",  # its labels' times change as they are measured: keep the choice
     )
     # A preset's recipe, or the link's settings; the widgets below start from it.
     base = start
@@ -164,6 +165,12 @@ with settings:
     # Start trains a copy of the settings shown when it is pressed.
     start = None if config is None else functools.partial(dataclasses.replace, config)
     start_and_stop("training_job", "Start", start)
+    with st.expander("A race: why convolutions win"):
+        st.caption(
+            "The perceptron, the MLP and the CNN, one after the other, on the same images "
+            "with the same settings: their accuracy on one chart."
+        )
+        race_view(None if running else config)
 
 with progress:
     job_view(

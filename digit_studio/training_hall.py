@@ -91,33 +91,54 @@ class TrainingHall:
         mnist: Mnist | None = None,
         owner_present: Callable[[], bool] = always_present,
         abandon_after: float = ABANDON_SECONDS,
+        owner_name: str = "",
     ) -> TrainingJob:
         """A job for `owner`: started now if the server is free, else queued behind the others.
         ServerBusyError if the owner already has one running or waiting, or the queue is full."""
-        job = TrainingJob(task, owner, mnist, owner_present, abandon_after, on_end=self._ended)
+        return self.request_all([task], owner, mnist, owner_present, abandon_after, owner_name)[0]
+
+    def request_all(
+        self,
+        tasks: Sequence[TrainingTask],
+        owner: str,
+        mnist: Mnist | None = None,
+        owner_present: Callable[[], bool] = always_present,
+        abandon_after: float = ABANDON_SECONDS,
+        owner_name: str = "",
+    ) -> list[TrainingJob]:
+        """Jobs for `tasks`, one after the other in the queue, as `request` makes one: a race."""
+        jobs = [
+            TrainingJob(task, owner, mnist, owner_present, abandon_after, self._ended, owner_name)
+            for task in tasks
+        ]
         with self._lock:
+            self._reap()
             if any(other.owner == owner for other in self._active()):
                 raise ServerBusyError("you already have a training running or waiting")
-            if len(self._queue) >= self._max_queue:
+            if len(self._queue) + len(jobs) > self._max_queue:
                 raise ServerBusyError(
                     f"{len(self._queue)} trainings are waiting already. Try again later."
                 )
-            self._queue.append(job)
+            self._queue.extend(jobs)
             self._dispatch()
-        return job
+        return jobs
 
     def _active(self) -> list[TrainingJob]:
         return [job for job in (self._running, *self._queue) if job is not None]
 
+    def _reap(self) -> None:
+        """With the lock held: drop waiting jobs that were cancelled or whose tab has been gone
+        for as long as a running job's may be."""
+        for job in list(self._queue):
+            if job.done or job.abandoned():
+                job.cancel()
+                self._queue.remove(job)
+
     def _dispatch(self) -> None:
         """With the lock held: start the first waiting job whose owner is still here."""
+        self._reap()
         while self._running is None and self._queue and not self._closed:
             job = self._queue.popleft()
-            if job.done:  # cancelled while it waited
-                continue
-            if not job.owner_present():
-                job.cancel()
-                continue
             if self._measurer is not None:
                 self._measurer.end()
                 self._measurer = None
@@ -128,10 +149,10 @@ class TrainingHall:
             self._running = job
             try:
                 job.start(worker)
-            except (OSError, RuntimeError) as error:  # no thread to be had: free the slot
+            except (OSError, RuntimeError) as error:  # no thread or folder to be had
                 self._running = None
+                job.fail(f"the training could not start: {error}")
                 job.discard()
-                raise MnistCoreError(f"the training could not start: {error}") from error
 
     def _ended(self, job: TrainingJob) -> None:
         with self._lock:
@@ -151,19 +172,22 @@ class TrainingHall:
         if not isinstance(job.task, TrainingConfig):
             return
         snapshot = job.snapshot()
-        key = speed_key(job.task)
-        known = self._speeds.get(key)
-        if snapshot.latest is not None and known is not None:
-            self._speeds[key] = Speed(
-                snapshot.latest.images_per_second, known.test_per_second, known.setup_seconds
-            )
+        latest, known = snapshot.latest, self._speeds.get(speed_key(job.task))
+        # A later epoch's rate: the first one's also counts building the graph.
+        if latest is None or latest.epoch == 1 or known is None or snapshot.stop_requested:
+            return
+        self._speeds[speed_key(job.task)] = Speed(
+            latest.images_per_second, known.test_per_second, known.setup_seconds
+        )
 
-    def leave(self, job: TrainingJob) -> None:
-        """Take a waiting job out of the queue."""
+    def leave(self, job: TrainingJob) -> bool:
+        """Take a waiting job out of the queue; False if it has started meanwhile."""
         with self._lock:
-            if job in self._queue:
-                self._queue.remove(job)
+            if job not in self._queue:
+                return False
+            self._queue.remove(job)
             job.cancel()
+            return True
 
     def warm(self, timeout: float = 0.0) -> bool:
         """Whether the next job finds a worker with TensorFlow loaded, waiting up to `timeout`."""
@@ -193,12 +217,14 @@ class TrainingHall:
     def position(self, job: TrainingJob) -> int:
         """How many jobs are ahead of `job`: 0 when it runs or is not waiting."""
         with self._lock:
+            self._reap()
             if job not in self._queue:
                 return 0
             return self._queue.index(job) + (self._running is not None)
 
     def waiting(self) -> int:
         with self._lock:
+            self._reap()
             return len(self._queue)
 
     def expected_seconds(self, task: TrainingTask) -> float | None:
@@ -211,6 +237,7 @@ class TrainingHall:
         """Seconds until `job` (None: a job queued now) would start; None where a job ahead
         has no estimate."""
         with self._lock:
+            self._reap()
             ahead = list(self._queue)
             running = self._running
         if job is not None:
@@ -252,7 +279,7 @@ class TrainingHall:
             return self._speeds.get(key) or (nearest[0] if nearest else None)
 
     def close(self) -> None:
-        """End the spare worker and every job: for tests and a server's shutdown."""
+        """End the workers and every job (a server's workers also end themselves with it)."""
         with self._lock:
             self._closed = True
             jobs = self._active()

@@ -90,12 +90,14 @@ class TrainingJob:
         owner_present: Callable[[], bool] = always_present,
         abandon_after: float = ABANDON_SECONDS,
         on_end: Callable[[TrainingJob], None] = _nothing,
+        owner_name: str = "",
     ) -> None:
         self.task = task
         self.owner = owner
         self._owner_present = owner_present
         self._abandon_after = abandon_after
         self._on_end = on_end
+        self.owner_name = owner_name  # what the owner calls themselves, if anything: user text
         self._mnist = mnist
         self.number = next(_numbers)  # tells jobs apart, for caches of what they show
         self.created = time.time()
@@ -115,9 +117,17 @@ class TrainingJob:
         self._collector.daemon = True
         self._finalizer: weakref.finalize | None = None
         self._over = threading.Event()  # finished, failed or cancelled
+        self._last_present = time.monotonic()
 
     def owner_present(self) -> bool:
         return self._owner_present()
+
+    def abandoned(self) -> bool:
+        """Whether the owner has been away for `abandon_after` seconds: asked while it waits."""
+        now = time.monotonic()
+        if self._owner_present():
+            self._last_present = now
+        return now - self._last_present > self._abandon_after
 
     def start(self, worker: Worker) -> None:
         """Hand the task to `worker` and collect its events from a thread."""
@@ -141,8 +151,8 @@ class TrainingJob:
                 if self._owner_present():
                     last_present = time.monotonic()
                 elif time.monotonic() - last_present > self._abandon_after:
-                    self._fail("stopped: the page that started it was closed")
-                    self.discard()
+                    self.discard()  # before fail(): a join() returns once it has failed
+                    self.fail("stopped: the page that started it was closed")
                     return
                 try:
                     event = worker.events.get(timeout=POLL_SECONDS)
@@ -152,10 +162,10 @@ class TrainingJob:
                     try:  # its last message may have come just before it exited
                         event = worker.events.get(timeout=POLL_SECONDS)
                     except queue.Empty:
-                        self._fail("the training process ended unexpectedly")
+                        self.fail("the training process ended unexpectedly")
                         return
                 if isinstance(event, Failed):
-                    self._fail(event.message)
+                    self.fail(event.message)
                     return
                 self._record(event)
                 if isinstance(event, Tested):
@@ -183,10 +193,12 @@ class TrainingJob:
                 self.outcome = event
                 self._state = JobState.FINISHED
 
-    def _fail(self, message: str) -> None:
+    def fail(self, message: str) -> None:
+        """End the job with `message`, whatever it was doing (its process is the caller's)."""
         with self._lock:
             self._error = message
             self._state = JobState.FAILED
+        self._over.set()
 
     def stop(self) -> None:
         """Ask training to end after the current batch; what was learned is kept."""

@@ -13,10 +13,10 @@ from digit_studio.resources import model_store, training_hall
 from digit_studio.session import session_id, tab_open
 from digit_studio.text import plain
 from digit_studio.training_jobs import JobSnapshot, JobState, TrainingJob
-from digit_studio.widgets import show_first_layer
-from mnist_core.config import TrainingConfig
+from digit_studio.widgets import current_writer, show_first_layer
+from mnist_core.config import RACE_ARCHITECTURES, TrainingConfig, race
 from mnist_core.errors import MnistCoreError
-from mnist_core.figures import training_curves
+from mnist_core.figures import race_curves, training_curves
 from mnist_core.progress import clock, duration_text, epochs_text
 from mnist_core.run import TrainingTask
 
@@ -25,7 +25,9 @@ WATCH_SECONDS = 2.0  # how often a watcher's view of someone else's training red
 
 def request_training(task: TrainingTask) -> TrainingJob:
     """This session's job for `task`: started now, or queued behind the others."""
-    return training_hall().request(task, owner=session_id(), owner_present=tab_open())
+    return training_hall().request(
+        task, owner=session_id(), owner_present=tab_open(), owner_name=current_writer()
+    )
 
 
 def start_and_stop(
@@ -59,8 +61,8 @@ def start_and_stop(
     )
     if queued and job is not None:
         if st.button("Leave the queue", icon=":material/close:", width="stretch"):
-            hall.leave(job)
-            st.session_state.pop(job_key)
+            if hall.leave(job):  # else it has just started: the rerun shows it
+                st.session_state.pop(job_key)
             st.rerun()
     elif (
         st.button("Stop", icon=":material/stop:", disabled=not running, width="stretch")
@@ -199,8 +201,11 @@ def watch(running: TrainingJob, mine: TrainingJob | None) -> None:
     when this session's queued job starts."""
     if running.done or (mine is not None and mine.snapshot().state is not JobState.QUEUED):
         st.rerun(scope="app")
-    st.subheader("Training now, for someone else")
-    st.caption(describe(running.task))
+    who = running.owner_name or "someone else"
+    st.subheader(f"Training now, for {plain(who)}")
+    left = training_hall().seconds_left(running)
+    when = "" if left is None else f" · {duration_text(left)} left"
+    st.caption(f"{describe(running.task)}{when}")
     show_progress(running)
 
 
@@ -241,6 +246,68 @@ def show_result(job: TrainingJob, what: str) -> None:
                 "after": [f"{outcome.after.personal:.1%}", f"{outcome.after.mnist:.2%}"],
             }
         )
+
+
+def race_view(config: TrainingConfig | None) -> None:
+    """A race: the same settings for the perceptron, the MLP and the CNN, one after the other,
+    their accuracy on one chart, then each one's test accuracy and time."""
+    jobs: list[TrainingJob] = st.session_state.get("race", [])
+    racing = any(not job.done for job in jobs)
+    names = ", ".join(RACE_ARCHITECTURES)
+    if st.button(
+        f"Race {names} on these settings",
+        icon=":material/sports_score:",
+        disabled=racing or config is None,
+        width="stretch",
+    ):
+        try:
+            started = training_hall().request_all(
+                race(config),  # type: ignore[arg-type]
+                owner=session_id(),
+                owner_present=tab_open(),
+                owner_name=current_writer(),
+            )
+        except MnistCoreError as error:
+            st.error(plain(error))
+        else:
+            for job in jobs:
+                job.discard()
+            st.session_state["race"] = started
+            st.rerun()
+    if racing:
+        live_race(jobs)
+    elif jobs:
+        show_race(jobs)
+
+
+def show_race(jobs: list[TrainingJob]) -> None:
+    snapshots = [job.snapshot() for job in jobs]
+    names = [describe_network(job.task) for job in jobs]
+    st.plotly_chart(
+        race_curves([(name, s.batches) for name, s in zip(names, snapshots, strict=True)]),
+        key="race_curves",
+        config={"displayModeBar": False},
+    )
+    results = [job.outcome.info if job.outcome else None for job in jobs]
+    st.table(
+        {
+            "network": names,
+            "test accuracy": [f"{i.test_accuracy:.2%}" if i else "…" for i in results],
+            "training time": [clock(i.training_seconds) if i else "…" for i in results],
+        }
+    )
+
+
+@st.fragment(run_every=1.0)
+def live_race(jobs: list[TrainingJob]) -> None:
+    """The race as it runs, redrawn every second; the page reruns once it is over."""
+    show_race(jobs)
+    if all(job.done for job in jobs):
+        st.rerun(scope="app")
+
+
+def describe_network(task: TrainingTask) -> str:
+    return task.architecture if isinstance(task, TrainingConfig) else "fine-tuning"
 
 
 def save_form(job: TrainingJob, saved_key: str) -> None:

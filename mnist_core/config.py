@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from mnist_core.errors import ConfigError
@@ -281,6 +281,14 @@ PRESETS: dict[str, Preset] = {
         Preset("full", "Full: our best network, 50,000 images, augmented", {}),
     )
 }
+
+
+RACE_ARCHITECTURES = ("perceptron", "mlp", "cnn-fast")  # why convolutions exist, in one chart
+
+
+def race(config: TrainingConfig) -> list[TrainingConfig]:
+    """`config` for each network of the race: the same images, epochs and recipe."""
+    return [replace(config, architecture=name) for name in RACE_ARCHITECTURES]
 
 
 def preset_for(config: TrainingConfig) -> Preset | None:

@@ -165,6 +165,27 @@ def training_curves(
     return _layout(figure, height).update_layout(showlegend=True)
 
 
+def race_curves(runs: Sequence[tuple[str, Sequence[BatchEnded]]], height: int = 420) -> go.Figure:
+    """Several networks' training accuracy, smoothed per batch, on one chart: a race."""
+    figure = go.Figure()
+    for name, batches in runs:
+        figure.add_trace(
+            go.Scatter(
+                x=[b.epoch - 1 + b.step / b.steps for b in batches],
+                y=smoothed([b.accuracy for b in batches]),
+                mode="lines",
+                name=name,
+            )
+        )
+    epochs = max((batches[-1].epochs for _, batches in runs if batches), default=1)
+    figure.update_xaxes(range=[0, epochs], title_text="epoch")
+    figure.update_yaxes(range=[0, 1.02], tickformat=".0%", title_text="accuracy, training")
+    figure.update_layout(
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"}
+    )
+    return _layout(figure, height).update_layout(showlegend=True)
+
+
 def confusion_matrix_figure(result: EvaluationResult, height: int = 520) -> go.Figure:
     """The confusion matrix as a heatmap: rows the true digit, columns the prediction."""
     counts = result.confusion

@@ -134,11 +134,12 @@ class ProgressReporter(keras.callbacks.Callback):
         )
         if self.stop.is_set():
             self.stopped_by_request = True
+            self.cut_short = step < self.steps
             self.model.stop_training = True
 
     def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
         # Keras validates even an epoch cut short by a stop: one batch of it is enough.
-        if self.stopped_by_request:
+        if self.cut_short:
             self.model.stop_evaluating = True
 
     @property
@@ -148,7 +149,7 @@ class ProgressReporter(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         # An epoch a stop cut short (ours, or another callback's) is not an epoch: its part
         # shows in the batches and in epochs_run.
-        self.cut_short = self.model.stop_training and self.step < self.steps
+        self.cut_short = self.cut_short or (self.model.stop_training and self.step < self.steps)
         if self.cut_short:
             return
         logs = logs or {}

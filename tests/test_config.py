@@ -9,6 +9,7 @@ from mnist_core.config import (
     TrainingConfig,
     parse_setting,
     preset_for,
+    race,
     settings_of,
 )
 from mnist_core.errors import ConfigError
@@ -112,3 +113,10 @@ def test_a_setting_is_read_from_text(name, text, value):
 def test_text_that_is_no_value_of_the_setting_is_refused(name, text):
     with pytest.raises(ValueError, match=r"invalid literal|neither true nor false"):
         parse_setting(TrainingConfig, name, text)
+
+
+def test_a_race_is_the_same_settings_for_each_network():
+    config = TrainingConfig(epochs=3, train_size=1000, batch_size=64)
+    contestants = race(config)
+    assert [c.architecture for c in contestants] == ["perceptron", "mlp", "cnn-fast"]
+    assert {(c.epochs, c.train_size, c.batch_size) for c in contestants} == {(3, 1000, 64)}

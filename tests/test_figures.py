@@ -99,3 +99,15 @@ def test_evaluation_figures(quick_training, small_mnist):
     bars = per_class_figure(result).data
     assert [b.name for b in bars] == ["precision", "recall"]
     assert np.allclose(bars[1].y, result.recall * 100)
+
+
+def test_race_curves_draw_one_line_per_network():
+    from mnist_core.figures import race_curves
+    from mnist_core.progress import BatchEnded
+
+    def batches(accuracy: float) -> list[BatchEnded]:
+        return [BatchEnded(1, 2, step, 4, 0.5, accuracy, 100.0, 1.0, 1.0) for step in (1, 2)]
+
+    figure = race_curves([("perceptron", batches(0.8)), ("cnn-fast", batches(0.99))])
+    assert [trace.name for trace in figure.data] == ["perceptron", "cnn-fast"]
+    assert list(figure.data[1].x) == [0.25, 0.5] and figure.layout.xaxis.range == (0, 2)

@@ -171,6 +171,24 @@ def test_training_goes_on_across_pages_and_other_sessions_watch_and_queue(store,
     assert not next(b for b in other.button if b.label == "Start").disabled
 
 
+def test_a_race_trains_three_networks_and_shows_them_on_one_chart(store):
+    at = page("app_pages/train.py")
+    at.query_params.update(SMALL)
+    at.run()
+    next(b for b in at.button if b.label.startswith("Race perceptron, mlp, cnn-fast")).click()
+    at.run()
+    jobs = at.session_state["race"]
+    assert [job.task.architecture for job in jobs] == ["perceptron", "mlp", "cnn-fast"]
+    assert {job.task.train_size for job in jobs} == {2000}  # the same images
+    jobs[-1].join(timeout=300)
+    at.run()
+    assert not at.exception
+    results = at.table[-1].value
+    assert list(results["network"]) == ["perceptron", "mlp", "cnn-fast"]
+    assert all(value.endswith("%") for value in results["test accuracy"])
+    assert at.get("plotly_chart")
+
+
 def test_train_page_reads_its_settings_from_the_link(store):
     at = page("app_pages/train.py")
     at.query_params.update({"arch": "perceptron", "epochs": "2", "train": "2000", "val": "1000"})

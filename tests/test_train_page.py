@@ -167,7 +167,7 @@ def test_a_bad_model_name_is_shown_as_typed(store, quick_training):
 
 def test_a_failed_jobs_error_is_shown_as_plain_text(store):
     job = TrainingJob(TrainingConfig(architecture="perceptron"), owner="test")
-    job._fail("cannot read ![x](https://evil.example/p.png)")
+    job.fail("cannot read ![x](https://evil.example/p.png)")
     at = page("app_pages/train.py")
     at.session_state["training_job"] = job
     at.run()
