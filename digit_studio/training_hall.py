@@ -5,7 +5,6 @@ measured pace of each kind of training, so that buttons and queues can say how l
 from __future__ import annotations
 
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
@@ -194,15 +193,6 @@ class TrainingHall:
         with self._lock:
             spare = self._spare
         return spare is not None and spare.ready.wait(timeout)
-
-    def measured(self, config: TrainingConfig, timeout: float = 0.0) -> bool:
-        """Whether the pace of `config`'s kind of training is known, waiting up to `timeout`."""
-        deadline = time.monotonic() + timeout
-        while self._speed_of(config) is None:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.1)
-        return True
 
     @property
     def running(self) -> TrainingJob | None:
