@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from digit_studio.resources import cached_evaluation, cached_mnist
+from digit_studio.resources import cached_classifier, cached_evaluation, cached_mnist
 from digit_studio.widgets import choose_model
-from mnist_core.figures import confusion_matrix_figure, per_class_figure
+from mnist_core.figures import confusion_matrix_figure, per_class_figure, reliability_figure
 
 GALLERY_SIZE = 24
 GALLERY_COLUMNS = 8
@@ -34,6 +34,29 @@ if evaluation is not None:
             "Recall: of the true d's, how many were found."
         )
         st.plotly_chart(per_class_figure(evaluation), config={"displayModeBar": False})
+
+    st.subheader('Does "% sure" mean what it says?')
+    honest, kept = st.columns([3, 2], gap="large")
+    with honest:
+        st.plotly_chart(
+            reliability_figure(evaluation.reliability), config={"displayModeBar": False}
+        )
+    with kept:
+        st.caption(
+            "Each bar: the test digits the model answered at that confidence, and how many of "
+            'those answers were right. A model whose "90% sure" is right nine times in ten '
+            "follows the dashed line; the calibration error is the average gap."
+        )
+        classifier = cached_classifier(info)
+        if classifier is not None and classifier.rejects_non_digits:
+            st.metric(
+                "Test digits taken for non-digits",
+                f"{1 - evaluation.kept.mean():.2%}",
+                help='The price of saying "that doesn\'t look like a digit": the least '
+                "digit-like real digits are turned away too.",
+            )
+        else:
+            st.caption("This model was not taught non-digits: it never turns a drawing away.")
 
     st.subheader("The digits it got wrong, most confident first")
     images = cached_mnist().x_test

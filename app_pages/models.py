@@ -30,6 +30,7 @@ st.dataframe(
             "architecture": info.architecture,
             "parameters": info.parameters,
             "test accuracy": None if info.test_accuracy is None else info.test_accuracy * 100,
+            'says "not a digit"': info.rejects_non_digits,
             "epochs": info.epochs_run,
             "training time (s)": info.training_seconds,
             "created": info.created,

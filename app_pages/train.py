@@ -16,7 +16,14 @@ from digit_studio.train_settings import (
 )
 from digit_studio.training_jobs import TrainingJob
 from digit_studio.training_view import job_view, race_view, start_and_stop
-from mnist_core.config import LR_SCHEDULES, PRESETS, TrainingConfig, check_fits_mnist, preset_for
+from mnist_core.config import (
+    LR_SCHEDULES,
+    MIN_CALIBRATION_DIGITS,
+    PRESETS,
+    TrainingConfig,
+    check_fits_mnist,
+    preset_for,
+)
 from mnist_core.errors import MnistCoreError
 from mnist_core.models import ARCHITECTURES, parameter_count
 from mnist_core.progress import duration_text
@@ -123,6 +130,15 @@ def settings_form(start: TrainingConfig, disabled: bool) -> TrainingConfig | Non
             base.augment,
             disabled=disabled,
         )
+        chosen["non_digits"] = st.select_slider(
+            "Non-digits mixed in: letters, shapes, doodles",
+            offered_steps("non_digits"),
+            base.non_digits,
+            format_func=lambda share: f"{share:.0%}",
+            help="Taught as no digit in particular, they let the model say \"that doesn't "
+            'look like a digit". Shown as a share of the training digits.',
+            disabled=disabled,
+        )
         early_stopping = st.toggle(
             "Stop early when validation accuracy stops improving",
             base.early_stopping_patience is not None,
@@ -144,6 +160,12 @@ def settings_form(start: TrainingConfig, disabled: bool) -> TrainingConfig | Non
     except MnistCoreError as error:
         st.error(plain(error))
         return None
+    if not config.rejects_non_digits:
+        st.caption(
+            'This model will not be able to say "that doesn\'t look like a digit": that '
+            f"needs non-digits mixed in and at least {MIN_CALIBRATION_DIGITS} validation "
+            "images to set its threshold on."
+        )
     seconds = training_hall().expected_seconds(config)
     st.caption(
         "This server is still timing this network."

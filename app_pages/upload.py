@@ -4,7 +4,7 @@ import streamlit as st
 
 from digit_studio.resources import cached_classifier
 from digit_studio.text import plain
-from digit_studio.widgets import choose_model
+from digit_studio.widgets import answer_caption, choose_model, rejection_note, upload_answer
 from mnist_core.errors import ImageError
 from mnist_core.figures import pixelated, probability_bars
 from mnist_core.preprocess import preview, read_image
@@ -20,6 +20,8 @@ st.caption(
 info = choose_model()
 classifier = cached_classifier(info) if info else None
 uploads = st.file_uploader("Images", type=FILE_TYPES, accept_multiple_files=True)
+if classifier is not None:
+    rejection_note(classifier)
 
 if classifier is not None:
     for index, upload in enumerate(uploads or []):
@@ -35,9 +37,12 @@ if classifier is not None:
             original.image(preview(pixels), caption=name, width="stretch")
             seen.image(pixelated(prediction.image, 140), caption="What the network sees")
             with chart:
-                st.markdown(f"### {name}: **{prediction.label}** ({prediction.confidence:.1%})")
+                st.markdown(f"### {name}: {upload_answer(prediction)}")
+                st.caption(answer_caption(prediction))
                 st.plotly_chart(
-                    probability_bars(prediction.probabilities, height=220),
+                    probability_bars(
+                        prediction.probabilities, height=220, is_digit=prediction.is_digit
+                    ),
                     key=f"upload-{index}",
                     config={"displayModeBar": False},
                 )

@@ -32,9 +32,9 @@ from pathlib import Path
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from playwright.async_api import async_playwright, expect
 
-from benchmarks.drawn import SKELETONS
 from benchmarks.serve import CHROMIUM_ARGS, served_app
 from mnist_core.samples import SAMPLES_DB_VARIABLE
+from mnist_core.sketches import SKELETONS
 
 # Thirty pages share two cores: a page the browser thinks is in the background must not be
 # throttled, or the benchmark would time the browser's sleep instead of the server.

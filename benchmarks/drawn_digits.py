@@ -13,9 +13,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from benchmarks.drawn import POLARITIES, DrawnDigit, drawn_digits
+from benchmarks.drawn import DrawnDigit, drawn_digits
 from mnist_core.predict import Classifier
 from mnist_core.preprocess import resize_whole_canvas, to_mnist
+from mnist_core.sketches import POLARITIES
 from mnist_core.store import ModelStore
 
 PEN_BUCKETS = {"fine pen (< 14 px)": (0, 14), "marker (14 px and up)": (14, 1000)}

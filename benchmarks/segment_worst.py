@@ -216,6 +216,9 @@ class CountingClassifier:
         self.images += len(batch)
         return self.inner.predict_proba(batch)
 
+    def is_digit(self, answers: np.ndarray) -> np.ndarray:
+        return self.inner.is_digit(answers)
+
 
 def pieces(image: np.ndarray) -> int:
     """Connected pieces of solid ink the reader starts from."""

@@ -4,6 +4,7 @@ benchmarks, which must see what a classroom sees."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,6 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 ROOT = Path(__file__).resolve().parents[1]
 START_SECONDS = 90  # a cold start imports TensorFlow
@@ -90,3 +95,23 @@ def _wait_until_healthy(url: str, server: subprocess.Popen) -> None:
         if server.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("streamlit did not start: see its log")
         time.sleep(0.5)
+
+
+def save_figure(figure: go.Figure, html: Path, size: dict[str, int]) -> Path:
+    """The figure as offline HTML, and as a PNG beside it screenshot in headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        raise SystemExit("needs Debian's chromium: apt-get install -y chromium")
+    html.parent.mkdir(parents=True, exist_ok=True)
+    figure.write_html(html, include_plotlyjs=True, full_html=True)
+    png = html.with_suffix(".png")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport=size)
+        page.goto(html.resolve().as_uri())
+        page.locator(".plotly-graph-div .main-svg").first.wait_for()
+        page.locator(".plotly-graph-div").screenshot(path=png)
+        browser.close()
+    return png

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -31,9 +30,8 @@ from pathlib import Path
 
 import keras
 import plotly.graph_objects as go
-from playwright.sync_api import sync_playwright
 
-from benchmarks.serve import CHROMIUM_ARGS
+from benchmarks.serve import save_figure
 from mnist_core.config import PRESETS, TrainingConfig
 from mnist_core.data import Mnist, load_mnist
 from mnist_core.evaluate import evaluate
@@ -259,24 +257,6 @@ def accuracy_figure(curves: list[Curve]) -> go.Figure:
     return figure
 
 
-def save_figure(figure: go.Figure, html: Path) -> Path:
-    """The figure as offline HTML, and as a PNG beside it screenshot in headless Chromium."""
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        raise SystemExit("needs Debian's chromium: apt-get install -y chromium")
-    html.parent.mkdir(parents=True, exist_ok=True)
-    figure.write_html(html, include_plotlyjs=True, full_html=True)
-    png = html.with_suffix(".png")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport=FIGURE_SIZE)
-        page.goto(html.as_uri())
-        page.locator(".plotly-graph-div .main-svg").first.wait_for()
-        page.locator(".plotly-graph-div").screenshot(path=png)
-        browser.close()
-    return png
-
-
 @dataclass(frozen=True)
 class Process:
     seconds: float  # from process start to the "saved" line
@@ -341,7 +321,7 @@ def main() -> None:
         ]
         print()
         print(table(curves, args.seconds_per_run))
-        png = save_figure(accuracy_figure(curves), args.figure)
+        png = save_figure(accuracy_figure(curves), args.figure, FIGURE_SIZE)
         print(f"\nfigure: {args.figure}, {png}")
     if args.only != "curves":
         print()

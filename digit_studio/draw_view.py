@@ -15,6 +15,8 @@ from digit_studio.widgets import (
     caption_line,
     choose_model,
     current_writer,
+    rejection_note,
+    show_answer,
     show_first_layer,
     writer_name,
 )
@@ -31,7 +33,7 @@ from mnist_core.figures import (
 )
 from mnist_core.predict import Prediction
 from mnist_core.samples import drawing_png
-from mnist_core.segment import DIGIT_CANVAS, NUMBER_CANVAS, read_number
+from mnist_core.segment import DIGIT_CANVAS, NUMBER_CANVAS, NumberReading, read_number
 from mnist_core.store import ModelInfo
 
 
@@ -122,15 +124,20 @@ def teach(prediction: Prediction, drawing: np.ndarray, model: str) -> None:
     with st.container(key="teach", border=True):
         st.markdown("**Was it right?** Each answer helps teach a network your handwriting.")
         yes, fix = st.columns([1, 2], vertical_alignment="bottom")
-        yes.button(
-            f"Yes, it's a {prediction.label}",
-            icon=":material/check:",
-            on_click=save_confirmed,
-            args=(prediction.label,),
-        )
+        if prediction.is_digit:
+            yes.button(
+                f"Yes, it's a {prediction.label}",
+                icon=":material/check:",
+                on_click=save_confirmed,
+                args=(prediction.label,),
+            )
         key = f"fix-{st.session_state.canvas_generation}"
         fix.pills(
-            "No, I drew a…", list(range(NUM_CLASSES)), key=key, on_change=save_picked, args=(key,)
+            "No, I drew a…" if prediction.is_digit else "It is a digit: I drew a…",
+            list(range(NUM_CLASSES)),
+            key=key,
+            on_change=save_picked,
+            args=(key,),
         )
 
 
@@ -153,20 +160,20 @@ def one_digit() -> tuple[ModelInfo | None, Prediction | None]:
 
         digit, seen = st.columns(2)
         with digit, st.container(key="prediction"):
-            if prediction is None:
-                big_digit("draw a digit", muted=True)
-                caption_line("&nbsp;")
-            else:
-                big_digit(str(prediction.label))
-                caption_line(f"{prediction.confidence:.1%} sure")
+            show_answer(prediction, "draw a digit")
         with seen:
             image = pixelated(prediction.image if prediction else None, size=196)
             st.image(image, caption="What the network sees: 28 × 28 pixels")
         st.plotly_chart(
-            probability_bars(prediction.probabilities if prediction else None),
+            probability_bars(
+                prediction.probabilities if prediction else None,
+                is_digit=prediction is None or prediction.is_digit,
+            ),
             key="probabilities",
             config={"displayModeBar": False},
         )
+        if classifier is not None:
+            rejection_note(classifier)
         if prediction is not None and info is not None and sample_store() is not None:
             teach(prediction, canvas.image_data, info.name)
     return info, prediction
@@ -191,25 +198,44 @@ def whole_number() -> None:
         st.error(str(error))
         return
     with st.container(key="number"):
-        big_digit(reading.text)
-        caption_line(
-            "Amber boxes with a ? are digits the network is unsure of."
-            if reading.unsure
-            else "The network is sure of every digit."
-        )
-    st.image(number_boxes(canvas.image_data, reading), caption="The digits found, left to right")
+        if reading.text:
+            big_digit(reading.text)
+        else:
+            big_digit("no digits found", muted=True)
+        caption_line(number_caption(reading))
+    st.image(number_boxes(canvas.image_data, reading), caption="The pieces found, left to right")
     columns = st.columns(len(reading.digits))
     for index, (column, digit) in enumerate(zip(columns, reading.digits, strict=True)):
         with column:
             prediction = digit.prediction
-            mark = " ?" if digit.unsure else ""
-            st.markdown(f"**{prediction.label}{mark}** · {prediction.confidence:.0%} sure")
+            st.markdown(piece_title(prediction))
             st.image(pixelated(prediction.image, size=112))
             st.plotly_chart(
-                probability_bars(prediction.probabilities, height=180),
+                probability_bars(
+                    prediction.probabilities, height=180, is_digit=prediction.is_digit
+                ),
                 config={"displayModeBar": False},
                 key=f"digit-{index}",
             )
+    rejection_note(classifier)
+
+
+def number_caption(reading: NumberReading) -> str:
+    """What the boxes' colours mean, as far as this reading has them."""
+    notes = []
+    if reading.non_digits:
+        notes.append("Red boxes with × don't look like digits: they are left out.")
+    if reading.unsure:
+        notes.append("Amber boxes with a ? are digits the network is unsure of.")
+    return " ".join(notes) or "The network is sure of every digit."
+
+
+def piece_title(prediction: Prediction) -> str:
+    """One piece's heading under a number: its digit and how sure, or that it is none."""
+    if not prediction.is_digit:
+        return f"**×** · not a digit (best guess {prediction.label})"
+    mark = " ?" if prediction.unsure else ""
+    return f"**{prediction.label}{mark}** · {prediction.confidence:.0%} sure"
 
 
 def inside_the_network(info: ModelInfo, prediction: Prediction) -> None:

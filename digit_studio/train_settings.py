@@ -5,13 +5,16 @@ fields."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from mnist_core.config import (
+    PRESETS,
     Bounds,
     TrainingConfig,
     check_fits_mnist,
     parse_setting,
+    preset_for,
     setting_text,
     settings_of,
 )
@@ -68,7 +71,17 @@ def config_from_query(params: Mapping[str, str]) -> TrainingConfig:
         except ValueError as error:
             raise ConfigError(f"the link's {key}={params[key]!r} is not a valid value") from error
     config = TrainingConfig(**values)
+    if "non_digits" not in values:  # a link from before non-digits: its preset's share
+        config = _with_preset_share(config)
     check_offered(config)
+    return config
+
+
+def _with_preset_share(config: TrainingConfig) -> TrainingConfig:
+    for preset in PRESETS.values():
+        candidate = replace(config, non_digits=preset.config().non_digits)
+        if preset_for(candidate) is preset:
+            return candidate
     return config
 
 

@@ -1,7 +1,9 @@
-"""Widgets more than one page shows: the big answer, the model chooser, the writer's name, the
-first layer's weights."""
+"""Widgets more than one page shows: the big answer (or "not a digit"), the model chooser, the
+writer's name, the first layer's weights."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -10,14 +12,20 @@ from mnist_core.explain import FirstLayer
 from mnist_core.figures import weight_grid
 from mnist_core.store import ModelInfo
 
+if TYPE_CHECKING:
+    from mnist_core.predict import Classifier, Prediction
+
 
 def big_digit(text: str, muted: bool = False) -> None:
     """The answer, sized for the back row of a classroom.
 
     Styled inline, not by a stylesheet element, so it never renders unstyled mid-rerun.
     """
+    # Muted text may wrap ("That doesn't look like a digit"): centred in the digit's 9rem, so
+    # the page does not jump between an answer and none.
     style = (
-        "font-size:2.2rem;line-height:4.1;color:#8c9bb0;"
+        "font-size:2.2rem;line-height:1.2;min-height:9rem;display:flex;align-items:center;"
+        "justify-content:center;color:#8c9bb0;"
         if muted
         else "font-size:9rem;line-height:1;font-weight:700;"
     )
@@ -33,6 +41,58 @@ def caption_line(text: str) -> None:
         f'<p style="font-size:1.4rem;text-align:center;min-height:2rem;margin:0">{text}</p>',
         unsafe_allow_html=True,
     )
+
+
+NOT_A_DIGIT = "That doesn't look like a digit"
+
+
+def answer_caption(prediction: Prediction) -> str:
+    """The line under an answer: how sure, which two digits when unsure, the muted best
+    guesses of a non-digit (the network can only answer 0 to 9)."""
+    if not prediction.is_digit:
+        guesses = " or ".join(
+            f"{digit} ({chance:.0%})" for digit, chance in prediction.best_guesses()
+        )
+        return f"Best guesses: {guesses}. It only knows 0 to 9."
+    if prediction.unsure:
+        first, second = (digit for digit, _ in prediction.best_guesses())
+        return f"Not sure: {first} or {second}? · {prediction.confidence:.0%} sure"
+    return f"{prediction.confidence:.1%} sure"
+
+
+def upload_answer(prediction: Prediction) -> str:
+    """An uploaded file's answer as a heading's Markdown: the digit, or that it is none."""
+    return f"**{prediction.label}**" if prediction.is_digit else NOT_A_DIGIT
+
+
+def show_answer(prediction: Prediction | None, prompt: str) -> None:
+    """The big answer and its caption line; `prompt` (muted) while there is none."""
+    if prediction is None:
+        big_digit(prompt, muted=True)
+        caption_line("&nbsp;")
+    elif not prediction.is_digit:
+        big_digit(NOT_A_DIGIT, muted=True)
+        caption_line(answer_caption(prediction))
+    else:
+        big_digit(str(prediction.label))
+        caption_line(answer_caption(prediction))
+
+
+def rejection_note(classifier: Classifier) -> None:
+    """Say so when the chosen model cannot tell non-digits (saved before it could, trained
+    with no non-digits or too few validation images) or tells them badly (a perceptron)."""
+    calibration = classifier.calibration
+    if calibration is None or not calibration.rejects:
+        st.caption(
+            "This model was not taught what is not a digit: it gives a digit for anything "
+            "but a speck. Models trained here with non-digits (the default) can say so."
+        )
+    elif calibration.rejects_weakly:
+        st.caption(
+            f"This model turns away only {calibration.non_digits_rejected or 0:.0%} of the "
+            "non-digits it was shown in training: a smiley may still get a digit. Deeper "
+            "networks learn the difference better."
+        )
 
 
 def describe(info: ModelInfo) -> str:

@@ -1,5 +1,5 @@
-"""Digit Studio's core: MNIST data, models, training, evaluation, model store, prediction,
-reading whole numbers, and handwriting samples with fine-tuning on them.
+"""Digit Studio's core: MNIST data, models, training, evaluation, model store, prediction (and
+"not a digit"), reading whole numbers, and handwriting samples with fine-tuning on them.
 
 The public names below load their module on first use, so `import mnist_core` (and the CLI's
 `models` command and `--help`) does not pay TensorFlow's start-up time. Type checkers and editors
@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from mnist_core.calibrate import Calibration as Calibration
     from mnist_core.config import FinetuneConfig as FinetuneConfig
     from mnist_core.config import TrainingConfig as TrainingConfig
     from mnist_core.data import load_mnist as load_mnist
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "ARCHITECTURES": "mnist_core.models",
+    "Calibration": "mnist_core.calibrate",
     "Classifier": "mnist_core.predict",
     "ConfigError": "mnist_core.errors",
     "DatasetError": "mnist_core.errors",

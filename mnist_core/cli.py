@@ -231,9 +231,10 @@ class ProgressPrinter:
         )
 
         if isinstance(event, TrainingStarted):
+            digits = event.train_size - event.non_digits
             print(
-                f"training on {event.train_size} images, validating on {event.validation_size}, "
-                f"{event.epochs} epochs of {event.steps_per_epoch} steps"
+                f"training on {digits} digits and {event.non_digits} non-digits, validating on "
+                f"{event.validation_size}, {event.epochs} epochs of {event.steps_per_epoch} steps"
             )
         elif isinstance(event, BatchEnded) and self.interactive:
             now = time.monotonic()
@@ -298,7 +299,13 @@ def _predict(args: argparse.Namespace) -> int:
             print(f"{printable(path)}: error: {printable(error)}", file=sys.stderr)
             failed += 1
             continue
-        print(f"{printable(path)}: {prediction.label} ({prediction.confidence:.2%})")
+        if prediction.is_digit:
+            print(f"{printable(path)}: {prediction.label} ({prediction.confidence:.2%})")
+        else:
+            print(
+                f"{printable(path)}: not a digit "
+                f"(best guess {prediction.label}, {prediction.confidence:.0%})"
+            )
     return 1 if failed else 0
 
 

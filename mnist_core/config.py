@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 LR_SCHEDULES = ("cosine", "constant", "one-cycle")
 MNIST_TRAINING_IMAGES = 60_000  # training and validation are both taken from these
 SEED_LIMIT = 2**32  # NumPy's and Keras' global seeds must be below this
+MIN_CALIBRATION_DIGITS = 1_000  # fewer put the not-a-digit threshold on a handful of digits
 NONE = "none"  # how a setting that can be off or unlimited is switched so, as text
 
 
@@ -137,6 +138,13 @@ class TrainingConfig:
         "split", "validation size", bounds=Bounds(0, MNIST_TRAINING_IMAGES - 1),
         offered=Bounds(0, 20_000),
     )  # fmt: skip
+    non_digits: float = setting(
+        0.5, "non-digit drawings (letters, shapes, scribbles, doodles, rubbish) mixed in, as a "
+        "share of the training digits, each taught as no digit in particular: what lets the "
+        "model say \"that is not a digit\"; 0.5 rejects more unseen kinds than 0.2 "
+        "(benchmarks/not_a_digit.py); 0 turns it off", "non-digit share", bounds=Bounds(0, 1),
+        offered=(0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0),
+    )  # fmt: skip
     early_stopping_patience: int | None = setting(
         3, "early-stopping patience in epochs without a validation-accuracy gain; 0 or none "
         "turns it off", "early-stopping patience", bounds=Bounds(1), offered=Bounds(1, 10),
@@ -153,6 +161,12 @@ class TrainingConfig:
     @property
     def name_stem(self) -> str:
         return self.architecture
+
+    @property
+    def rejects_non_digits(self) -> bool:
+        """Whether the model will say "not a digit": it is taught non-digits, and enough
+        validation digits are held out to set its threshold on."""
+        return self.non_digits > 0 and self.validation_size >= MIN_CALIBRATION_DIGITS
 
     def run(
         self, mnist: Mnist, on_progress: ProgressListener | None, stop: StopSignal | None,
@@ -265,6 +279,7 @@ PRESETS: dict[str, Preset] = {
     for preset in (
         # The fast-MNIST records' recipe (tuomaso/train_mnist_fast): a small network, big
         # batches, a one-cycle schedule, no augmentation; 99% of the test digits in two epochs.
+        # Fewer non-digits than the default: each one is a step of a lesson's minute.
         Preset(
             "demo",
             "Demo: a small fast network to 99%",
@@ -275,6 +290,7 @@ PRESETS: dict[str, Preset] = {
                 "learning_rate": 1e-2,
                 "lr_schedule": "one-cycle",
                 "augment": False,
+                "non_digits": 0.2,
                 "early_stopping_patience": None,
             },
         ),

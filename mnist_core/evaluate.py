@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mnist_core.calibrate import Reliability, reliability
 from mnist_core.data import NUM_CLASSES, Mnist, load_mnist, to_model_input
 from mnist_core.predict import Classifier
 
@@ -20,11 +21,17 @@ class EvaluationResult:
     misclassified: np.ndarray  # indices into the test set, most confident mistakes first
     labels: np.ndarray  # (N,) true labels
     predictions: np.ndarray  # (N,) predicted labels
-    probabilities: np.ndarray  # (N, 10)
+    probabilities: np.ndarray  # (N, 10), calibrated where the model is
+    kept: np.ndarray  # (N,) bool: taken for digits, not rejected as non-digits
 
     @property
     def size(self) -> int:
         return len(self.labels)
+
+    @property
+    def reliability(self) -> Reliability:
+        """How often answers at each "% sure" were right: the reliability diagram's data."""
+        return reliability(self.probabilities, self.labels)
 
 
 def evaluate(classifier: Classifier, mnist: Mnist | None = None) -> EvaluationResult:
@@ -60,4 +67,5 @@ def evaluate_arrays(
         labels=labels,
         predictions=predictions,
         probabilities=probabilities,
+        kept=classifier.is_digit(probabilities),
     )

@@ -14,6 +14,7 @@ from mnist_core.data import IMAGE_SHAPE, NUM_CLASSES
 from mnist_core.progress import BatchEnded, EpochEnded
 
 if TYPE_CHECKING:  # both import TensorFlow; a figure only reads their results
+    from mnist_core.calibrate import Reliability
     from mnist_core.evaluate import EvaluationResult
     from mnist_core.segment import NumberReading
 
@@ -24,6 +25,7 @@ TRAIN_COLOUR = "#1f77b4"
 VALIDATION_COLOUR = "#ff7f0e"
 SURE_COLOUR = (33, 195, 84)  # a digit read with confidence
 UNSURE_COLOUR = (255, 170, 0)  # a digit the model is unsure of
+NOT_DIGIT_COLOUR = (230, 70, 70)  # a piece that does not look like a digit, left out
 SMOOTHING = 0.9  # exponential moving average weight for per-batch curves
 MARKER_ROOM = 0.08  # of an axis's span, beyond each end: a marker's radius on a 210 px chart
 FONT = {"size": 16}  # readable from the back of a classroom
@@ -39,13 +41,16 @@ def _layout(figure: go.Figure, height: int) -> go.Figure:
     return figure
 
 
-def probability_bars(probabilities: np.ndarray | None, height: int = 300) -> go.Figure:
-    """Per-digit probabilities in %, the top one highlighted, on a fixed 0-100 axis.
+def probability_bars(
+    probabilities: np.ndarray | None, height: int = 300, is_digit: bool = True
+) -> go.Figure:
+    """Per-digit probabilities in %, the top one highlighted, on a fixed 0-100 axis; all muted
+    for an input that is not a digit: only best guesses.
 
     None draws the empty chart, so the layout does not jump when the first digit arrives.
     """
     values = np.zeros(10) if probabilities is None else np.asarray(probabilities) * 100
-    top = int(np.argmax(values)) if probabilities is not None else -1
+    top = int(np.argmax(values)) if probabilities is not None and is_digit else -1
     colours = [ACCENT if digit == top else MUTED for digit in range(NUM_CLASSES)]
     figure = go.Figure(
         go.Bar(
@@ -221,6 +226,46 @@ def per_class_figure(result: EvaluationResult, height: int = 320) -> go.Figure:
     return _layout(figure, height).update_layout(showlegend=True, barmode="group")
 
 
+def reliability_figure(curve: Reliability, height: int = 360) -> go.Figure:
+    """A reliability diagram: in each confidence bin, how often the answers were right, against
+    the diagonal a perfectly calibrated model would follow."""
+    centres = (curve.edges[:-1] + curve.edges[1:]) / 2 * 100
+    shown = curve.counts > 0
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=[0, 100], y=[0, 100], mode="lines", name="perfectly calibrated",
+                line={"color": MUTED, "dash": "dash"}, hoverinfo="skip",
+            ),
+            go.Bar(
+                x=centres[shown], y=curve.accuracy[shown] * 100, width=100 / len(centres) * 0.9,
+                name="share right", marker_color=TRAIN_COLOUR, customdata=curve.counts[shown],
+                hovertemplate="said %{x:.0f}% sure: right %{y:.1f}% of %{customdata} "
+                "times<extra></extra>",
+            ),
+        ]
+    )  # fmt: skip
+    figure.update_xaxes(range=[0, 100], ticksuffix="%", title_text="how sure the model said it was")
+    figure.update_yaxes(range=[0, 101], ticksuffix="%", title_text="how often it was right")
+    figure.update_layout(title_text=f"expected calibration error {curve.ece:.1%}")
+    return _layout(figure, height).update_layout(showlegend=True)
+
+
+def roc_figure(curves: Sequence[tuple[str, tuple[np.ndarray, np.ndarray]]]) -> go.Figure:
+    """ROC curves of telling digits from non-digits: digits kept against non-digits let through."""
+    figure = go.Figure(
+        [
+            go.Scatter(x=false * 100, y=true * 100, mode="lines", name=name)
+            for name, (false, true) in curves
+        ]
+    )
+    figure.update_xaxes(ticksuffix="%", title_text="non-digits accepted as digits", type="log")
+    figure.update_yaxes(ticksuffix="%", title_text="digits kept", range=[90, 100.2])
+    return _layout(figure, 620).update_layout(
+        showlegend=True, legend={"x": 0.99, "xanchor": "right", "y": 0.02, "yanchor": "bottom"}
+    )
+
+
 def saliency_overlay(image: np.ndarray, saliency: np.ndarray, size: int = 196) -> np.ndarray:
     """The digit in grey with the pixels that drove the answer in red, enlarged: RGB uint8."""
     grey = np.clip(np.asarray(image), 0, 1)[..., None] * 0.55
@@ -281,8 +326,8 @@ def _enlarge(image: np.ndarray, size: int) -> np.ndarray:
 
 
 def number_boxes(drawing: np.ndarray, reading: NumberReading) -> np.ndarray:
-    """The RGBA drawing, ink white on black, with each digit's box and label: green when the model
-    is sure, amber with a "?" when not."""
+    """The RGBA drawing, ink white on black, with each piece's box and label: green when the model
+    is sure, amber with a "?" when not, red with a "×" for a piece that is not a digit."""
     rgba = np.asarray(drawing, np.float32)
     ink = rgba[..., :3].mean(axis=2) * rgba[..., 3] / 255  # composited over black
     if np.median(ink) > 127:  # dark ink on light paper: show it like the canvas does
@@ -293,11 +338,15 @@ def number_boxes(drawing: np.ndarray, reading: NumberReading) -> np.ndarray:
     font = ImageFont.load_default(size=font_size)
     for digit in reading.digits:
         box = digit.box
-        colour = UNSURE_COLOUR if digit.unsure else SURE_COLOUR
+        if not digit.prediction.is_digit:
+            colour, label = NOT_DIGIT_COLOUR, "×"
+        elif digit.unsure:
+            colour, label = UNSURE_COLOUR, f"{digit.prediction.label}?"
+        else:
+            colour, label = SURE_COLOUR, str(digit.prediction.label)
         pencil.rectangle(
             (box.left, box.top, box.right - 1, box.bottom - 1), outline=colour, width=3
         )
-        label = f"{digit.prediction.label}{'?' if digit.unsure else ''}"
         pencil.text((box.left + 4, max(0, box.top - font_size - 4)), label, fill=colour, font=font)
     return np.asarray(picture)
 

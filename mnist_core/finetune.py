@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
+from mnist_core.calibrate import Calibration
 from mnist_core.config import FinetuneConfig, TrainingConfig
 from mnist_core.data import NUM_CLASSES, Mnist
 from mnist_core.errors import ConfigError
@@ -22,7 +23,7 @@ from mnist_core.predict import Classifier
 from mnist_core.progress import ProgressListener, StopSignal
 from mnist_core.run import Trained
 from mnist_core.store import ModelInfo, ModelStore
-from mnist_core.train import TrainingResult, fit
+from mnist_core.train import TrainingResult, calibrated, fit
 
 MIN_SAMPLES = 20  # fewer leave too little to both train on and measure
 
@@ -77,10 +78,12 @@ class FinetuneResult:
     base: str  # the name of the model it started from
     personal_train: int
     personal_held_out: int
+    calibration: Calibration | None = None  # refitted on the base model's calibration digits
+    calibration_digits: int = 0  # the last ones of MNIST's training set, left out of the mix
 
     def model_info(self) -> ModelInfo:
         """The store's metadata: scored on MNIST test, with where it came from."""
-        info = self.training.model_info(self.after.mnist)
+        info = self.training.model_info(self.after.mnist, calibration=self.calibration)
         return dataclasses.replace(
             info,
             hyperparameters={
@@ -89,6 +92,7 @@ class FinetuneResult:
                 "personal_samples": self.personal_train + self.personal_held_out,
                 "personal_accuracy_before": round(self.before.personal, 4),
                 "personal_accuracy_after": round(self.after.personal, 4),
+                "calibration_digits": self.calibration_digits,
             },
         )
 
@@ -137,10 +141,10 @@ def finetune(
     before = scores(Classifier(model), held_x, held_y, mnist)
 
     rng = np.random.default_rng(config.seed)
-    mnist_count = min(
-        len(mnist.x_train), max(config.min_mnist, config.mnist_per_sample * len(train_index))
-    )
-    from_mnist = rng.choice(len(mnist.x_train), mnist_count, replace=False)
+    # The digits the base model was calibrated on are kept out, to calibrate the tuned one on.
+    pool = len(mnist.x_train) - base.calibration_digits
+    mnist_count = min(pool, max(config.min_mnist, config.mnist_per_sample * len(train_index)))
+    from_mnist = rng.choice(pool, mnist_count, replace=False)
     # Shuffled once here too: batch-norm statistics are taken from the first images.
     order = rng.permutation(len(train_index) + mnist_count)
     mixed_x = np.concatenate([images[train_index], mnist.x_train[from_mnist]])[order]
@@ -154,10 +158,18 @@ def finetune(
         augment=config.augment,
         train_size=len(mixed_x),
         validation_size=len(held_x),
+        # Taught non-digits only where the base was: it is calibrated again below.
+        non_digits=TrainingConfig().non_digits if base.rejects_non_digits else 0.0,
         early_stopping_patience=None,
         seed=config.seed,
     )
     keras.utils.set_random_seed(config.seed)
     training = fit(model, settings, mixed_x, mixed_y, held_x, held_y, on_progress, stop, callbacks)
     after = scores(Classifier(model), held_x, held_y, mnist)
-    return FinetuneResult(training, before, after, base.name, len(train_index), len(held_x))
+    calibration = calibrated(
+        model, mnist.x_train[pool:], mnist.y_train[pool:], base.rejects_non_digits
+    )
+    return FinetuneResult(
+        training, before, after, base.name, len(train_index), len(held_x), calibration,
+        base.calibration_digits,
+    )  # fmt: skip

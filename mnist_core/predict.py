@@ -9,38 +9,77 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnist_core.calibrate import Calibration, probabilities
 from mnist_core.data import IMAGE_SHAPE, MODEL_INPUT_SHAPE, NUM_CLASSES
 from mnist_core.errors import EmptyImageError, InvalidImageError
-from mnist_core.preprocess import ImageInput, to_mnist
+from mnist_core.preprocess import ImageInput, digit_ink, fit_to_mnist, is_speck
 from mnist_core.store import ModelInfo, ModelStore
 
 CHUNK = 1024  # images per model call: bounds memory on large batches
+UNSURE_BELOW = 0.8  # a digit read with less confidence than this is marked for the reader
 
 
 @dataclass(frozen=True)
 class Prediction:
     label: int
-    confidence: float  # the winning probability, 0-1
+    confidence: float  # the winning probability, 0-1, calibrated where the model is
     probabilities: np.ndarray  # (10,), sums to 1
     image: np.ndarray  # the (28, 28) input the model saw
+    is_digit: bool = True  # False: the input does not look like a handwritten digit
+
+    @property
+    def unsure(self) -> bool:
+        """A digit read with low confidence: the reader is told which digits it hesitates over."""
+        return self.is_digit and self.confidence < UNSURE_BELOW
+
+    def best_guesses(self, count: int = 2) -> list[tuple[int, float]]:
+        """The `count` likeliest digits and their probabilities, likeliest first."""
+        order = np.argsort(self.probabilities)[::-1][:count]
+        return [(int(digit), float(self.probabilities[digit])) for digit in order]
 
 
 class Classifier:
-    """Wraps a Keras model that maps (N, 28, 28, 1) images to 10 logits."""
+    """Wraps a Keras model that maps (N, 28, 28, 1) images to 10 logits, and its calibration
+    (by default the one in `info`): the temperature of its probabilities and the confidence
+    below which an input is not a digit."""
 
-    def __init__(self, model: keras.Model, info: ModelInfo | None = None) -> None:
+    def __init__(
+        self,
+        model: keras.Model,
+        info: ModelInfo | None = None,
+        calibration: Calibration | None = None,
+    ) -> None:
         self.model = model
         self.info = info
+        if calibration is None and info is not None:
+            calibration = Calibration.from_dict(info.calibration)
+        self.calibration = calibration
         # One traced graph for every batch size: a direct call costs a few ms where
         # model.predict costs ~60 ms of per-call overhead on two cores.
         self._forward = tf.function(
-            lambda images: tf.nn.softmax(model(images, training=False)),
+            lambda images: model(images, training=False),
             input_signature=[tf.TensorSpec([None, *MODEL_INPUT_SHAPE], tf.float32)],
             reduce_retracing=True,
         )
 
+    @property
+    def rejects_non_digits(self) -> bool:
+        """Whether the model can say "not a digit" beyond specks: one taught non-digits."""
+        return self.calibration is not None and self.calibration.rejects
+
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
-        """(N, 28, 28) floats in [0, 1] → (N, 10) probabilities."""
+        """(N, 28, 28) floats in [0, 1] → (N, 10) probabilities, calibrated where the model is."""
+        temperature = self.calibration.temperature if self.calibration else 1.0
+        return probabilities(self.logits(batch), temperature).astype(np.float32)
+
+    def is_digit(self, answers: np.ndarray) -> np.ndarray:
+        """(N,) whether each row of `predict_proba`'s answers is sure enough to be a digit."""
+        if self.calibration is None or not self.calibration.rejects:
+            return np.ones(len(answers), bool)
+        return answers.max(axis=1) >= self.calibration.min_confidence
+
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) floats in [0, 1] → (N, 10) logits, before any softmax."""
         images = np.asarray(batch, dtype=np.float32)
         if images.ndim == 4 and images.shape[-1] == 1:
             images = images[..., 0]
@@ -57,19 +96,22 @@ class Classifier:
         ]
         return np.concatenate(chunks)
 
-    def classify(self, image: ImageInput) -> Prediction:
-        """Preprocess any image of one digit and recognize it."""
-        seen = to_mnist(image)
-        probabilities = self.predict_proba(seen[np.newaxis])[0]
-        label = int(np.argmax(probabilities))
-        return Prediction(label, float(probabilities[label]), probabilities, seen)
+    def classify(self, image: ImageInput, canvas: bool = False) -> Prediction:
+        """Preprocess any image of one digit, recognize it, and say whether it is one; `canvas`:
+        the image is a whole drawing canvas, where a mark too small for a digit is a speck."""
+        ink = digit_ink(image)
+        seen = fit_to_mnist(ink)
+        answer = self.predict_proba(seen[np.newaxis])
+        label = int(np.argmax(answer[0]))
+        is_digit = bool(self.is_digit(answer)[0]) and not is_speck(ink, canvas)
+        return Prediction(label, float(answer[0, label]), answer[0], seen, is_digit)
 
     def classify_drawing(self, image: np.ndarray | None) -> Prediction | None:
-        """Like classify, for a canvas: None while nothing (or only a speck) is drawn."""
+        """Like classify, for a whole canvas: None while nothing is drawn."""
         if image is None:
             return None
         try:
-            return self.classify(image)
+            return self.classify(image, canvas=True)
         except EmptyImageError:
             return None
 

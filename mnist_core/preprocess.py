@@ -40,6 +40,8 @@ SPECK_STROKES = 2.0  # ...and so is a dot no longer than two pen widths
 WORK_SCALE = 4  # pen width is adjusted with the digit at 4x its final size (80 px)
 MNIST_STROKE = 3.0  # MNIST's median pen width in final pixels (2·area/perimeter at SOLID_INK)
 STROKE_TOLERANCE = 1.5  # pens within this factor of MNIST's are left as they are
+SPECK_SIZE = 0.15  # a drawing spanning less of the image's longer side is a speck...
+SPECK_PENS = 2.5  # ...and so is one spanning fewer pen widths: a dot, not a digit
 
 
 def to_mnist(image: ImageInput) -> np.ndarray:
@@ -47,13 +49,36 @@ def to_mnist(image: ImageInput) -> np.ndarray:
 
     Raises EmptyImageError when there is no ink and InvalidImageError when the image can't be read.
     """
-    ink = remove_specks(ink_map(read_image(image)))
+    return fit_to_mnist(digit_ink(image))
+
+
+def digit_ink(image: ImageInput) -> np.ndarray:
+    """The image's ink in [0, 1] at its own size, stray specks beside the drawing removed."""
+    return remove_specks(ink_map(read_image(image)))
+
+
+def fit_to_mnist(ink: np.ndarray) -> np.ndarray:
+    """Ink as MNIST draws a digit: in a 20x20 box, its pen about MNIST's, centred by mass."""
     top, left, bottom, right = ink_bounding_box(ink)
     digit = ink[top:bottom, left:right]
     digit = resize_longest_side(digit, DIGIT_BOX * WORK_SCALE)
     digit = normalize_stroke_width(digit, MNIST_STROKE * WORK_SCALE)
     digit = resize_longest_side(digit, DIGIT_BOX)
     return centre_by_mass(digit / digit.max(), IMAGE_SIZE)
+
+
+def is_speck(ink: np.ndarray, canvas: bool = False) -> bool:
+    """Whether the ink is only a speck, not a digit: a dot or a pixel, and on a drawing
+    `canvas` (whose size is known, unlike a photo's framing) a short dash too.
+
+    Size is the one sign left after `to_mnist` scales everything to MNIST's box, where a dot
+    becomes a filled 0 and a dash a 1. Measured limits: drawn digits span at least 27% of the
+    canvas and 4.6 pen widths, MNIST's 2.8 pen widths; a round dot spans 2.
+    """
+    top, left, bottom, right = ink_bounding_box(ink)
+    extent = max(bottom - top, right - left)
+    pen = stroke_width(ink >= SOLID_INK)
+    return extent < SPECK_PENS * pen or (canvas and extent < SPECK_SIZE * max(ink.shape))
 
 
 def preview(image: ImageInput, longest: int = 280) -> np.ndarray:

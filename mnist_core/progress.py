@@ -12,8 +12,9 @@ from typing import Protocol
 class TrainingStarted:
     epochs: int
     steps_per_epoch: int
-    train_size: int
+    train_size: int  # images per epoch, non-digits included
     validation_size: int
+    non_digits: int = 0  # of the train_size, the non-digits mixed in
 
 
 @dataclass(frozen=True)

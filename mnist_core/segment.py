@@ -18,7 +18,14 @@ from scipy import ndimage
 
 from mnist_core.errors import EmptyImageError, InvalidImageError
 from mnist_core.predict import Classifier, Prediction
-from mnist_core.preprocess import SOLID_INK, ink_map, read_image, resize_longest_side, to_mnist
+from mnist_core.preprocess import (
+    SOLID_INK,
+    ink_map,
+    is_speck,
+    read_image,
+    resize_longest_side,
+    to_mnist,
+)
 
 # The Draw page's canvases; the drawn-digit generator (benchmarks/drawn.py) draws on the same.
 DIGIT_CANVAS = 280  # the one-digit canvas's side: ten times MNIST's 28 pixels
@@ -33,7 +40,6 @@ SPLIT_VALLEY = 0.6  # ...at a column with at most this share of the group's medi
 TRY_SPLIT_ASPECT = 0.9  # a digit this wide may be two that touch: the network is asked...
 CUT_CANDIDATES = np.linspace(0.3, 0.7, 9)  # ...to read the halves cut at each of these places
 SURE_WHOLE = 0.9  # ...unless it reads the whole as one digit with this confidence
-UNSURE_BELOW = 0.8  # a digit read with less confidence than this is marked for the reader
 RIM = 2  # pixels of faint anti-aliased rim kept around a digit's solid strokes
 # Bounds on the work, whatever is drawn (benchmarks/segment_worst.py): the canvas holds 4-5 digits.
 MAX_PIECES = 60  # only the largest pieces of ink are considered: a dozen digits of a few each
@@ -54,23 +60,35 @@ class DigitBox:
 
 @dataclass(frozen=True)
 class ReadDigit:
+    """One piece of the drawing and what the network read in it, a digit or not."""
+
     box: DigitBox
     prediction: Prediction
-    unsure: bool
+
+    @property
+    def unsure(self) -> bool:
+        return self.prediction.unsure
 
 
 @dataclass(frozen=True)
 class NumberReading:
-    digits: list[ReadDigit]
+    digits: list[ReadDigit]  # every piece read, left to right, digits or not
 
     @property
     def text(self) -> str:
-        """The number read, e.g. "2026"."""
-        return "".join(str(digit.prediction.label) for digit in self.digits)
+        """The number read from the pieces that are digits, e.g. "2026"."""
+        return "".join(
+            str(digit.prediction.label) for digit in self.digits if digit.prediction.is_digit
+        )
 
     @property
     def unsure(self) -> bool:
         return any(digit.unsure for digit in self.digits)
+
+    @property
+    def non_digits(self) -> int:
+        """Pieces that do not look like digits, left out of `text`."""
+        return sum(not digit.prediction.is_digit for digit in self.digits)
 
 
 @dataclass
@@ -232,9 +250,7 @@ def _valley_cut(group: _Group, mask: np.ndarray) -> list[_Group] | None:
     return parts
 
 
-def read_number(
-    classifier: Classifier, image: np.ndarray, unsure_below: float = UNSURE_BELOW
-) -> NumberReading:
+def read_number(classifier: Classifier, image: np.ndarray) -> NumberReading:
     """Every digit of a written number, recognized in at most two batches; EmptyImageError if
     there is no ink, InvalidImageError if it holds more than MAX_DIGITS digits.
 
@@ -244,11 +260,14 @@ def read_number(
     found = split_digits(image)
     inputs = [_mnist_input(ink) for _, ink in found]
     rows = classifier.predict_proba(np.stack(inputs))
+    specks = [is_speck(ink) for _, ink in found]  # a lone dot: no digit, whatever the model
     readings = [[(box, seen, row)] for (box, _), seen, row in zip(found, inputs, rows, strict=True)]
     unsure_wide = [
         index
         for index, (_, ink) in enumerate(found)
-        if ink.shape[1] > TRY_SPLIT_ASPECT * ink.shape[0] and rows[index].max() < SURE_WHOLE
+        if ink.shape[1] > TRY_SPLIT_ASPECT * ink.shape[0]
+        and rows[index].max() < SURE_WHOLE
+        and not specks[index]
     ]
     tried = sorted(unsure_wide, key=lambda index: rows[index].max())[:MAX_READ_SPLITS]
     trials = [(index, *_cut_trials(found[index][1])) for index in tried]
@@ -262,11 +281,13 @@ def read_number(
             apart = _read_apart(box, ink.shape[1], rows[index].max(), cuts, pairs, pair_rows)
             readings[index] = apart or readings[index]
             start += len(pairs)
+    pieces = [reading for parts in readings for reading in parts]
+    speck = [specks[index] for index, parts in enumerate(readings) for _ in parts]
+    is_digit = classifier.is_digit(np.stack([row for _, _, row in pieces])) & ~np.array(speck)
     digits = []
-    for box, seen, row in (reading for parts in readings for reading in parts):
+    for (box, seen, row), digit in zip(pieces, is_digit, strict=True):
         label = int(np.argmax(row))
-        prediction = Prediction(label, float(row[label]), row, seen)
-        digits.append(ReadDigit(box, prediction, prediction.confidence < unsure_below))
+        digits.append(ReadDigit(box, Prediction(label, float(row[label]), row, seen, bool(digit))))
     return NumberReading(digits)
 
 

@@ -33,9 +33,10 @@ def expected_seconds(config: TrainingConfig, speed: Speed) -> float:
     """Start to tested: setting up, every epoch's training and validation, then the test."""
     validation = config.validation_size
     train_size = config.train_size or MNIST_TRAINING_IMAGES - validation
+    non_digits = round(config.non_digits * train_size)
     return (
         speed.setup_seconds
-        + config.epochs * train_size / speed.train_per_second
+        + config.epochs * (train_size + non_digits) / speed.train_per_second
         + (config.epochs * validation + TEST_IMAGES) / speed.test_per_second
     )
 
@@ -46,12 +47,16 @@ def warm_up() -> None:
     import numpy as np
 
     import mnist_core.finetune  # noqa: F401 - imported now, not when a fine-tuning starts
-    from mnist_core.train import compile_model
+    from mnist_core.non_digits import bank
+    from mnist_core.sketches import calibration_drawings
+    from mnist_core.train import compile_model, targets
 
+    bank()  # loaded and drawn now, not when the first training needs them
+    calibration_drawings()
     config = TrainingConfig(architecture="perceptron", epochs=1, batch_size=8)
     model = build_model(config.architecture)
     compile_model(model, config, 1)
-    model.train_on_batch(np.zeros((8, *MODEL_INPUT_SHAPE), np.float32), np.zeros(8, np.int64))
+    model.train_on_batch(np.zeros((8, *MODEL_INPUT_SHAPE), np.float32), targets(np.zeros(8)))
 
 
 def measure_speed(config: TrainingConfig, mnist: Mnist) -> Speed:
@@ -61,11 +66,11 @@ def measure_speed(config: TrainingConfig, mnist: Mnist) -> Speed:
 
     from mnist_core.augment import drawn_digit_augmentation
     from mnist_core.data import make_dataset, to_model_input
-    from mnist_core.train import compile_model
+    from mnist_core.train import compile_model, targets
 
     started = time.perf_counter()
     images = mnist.x_train[: (MEASURED_STEPS + 1) * config.batch_size]
-    labels = mnist.y_train[: len(images)]
+    labels = targets(mnist.y_train[: len(images)])
     augment = drawn_digit_augmentation(config.seed) if config.augment else None
     batches = iter(make_dataset(images, labels, config.batch_size, augment=augment))
     model = build_model(config.architecture)

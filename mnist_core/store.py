@@ -84,10 +84,26 @@ class ModelInfo:
     training_seconds: float
     test_accuracy: float | None
     test_loss: float | None = None
+    # temperature and rejection threshold (mnist_core.calibrate); None: saved before them
+    calibration: dict[str, float | None] | None = None
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     tensorflow_version: str = ""
     keras_version: str = ""
     file: str = ""  # the .keras file in the store, set on save
+
+    @property
+    def calibration_digits(self) -> int:
+        """How many of MNIST's last training digits calibrated it: its validation digits, or
+        for a fine-tuned model those of the model it came from."""
+        return int(self.hyperparameters.get("calibration_digits", self.validation_size))
+
+    @property
+    def rejects_non_digits(self) -> bool:
+        """Whether the model says "not a digit": calibrated, and taught non-digits."""
+        from mnist_core.calibrate import Calibration
+
+        calibration = Calibration.from_dict(self.calibration)
+        return calibration is not None and calibration.rejects
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ModelInfo:

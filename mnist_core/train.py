@@ -5,17 +5,26 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from mnist_core.augment import drawn_digit_augmentation
-from mnist_core.config import TrainingConfig
-from mnist_core.data import Mnist, load_mnist, make_dataset, split_validation, to_model_input
+from mnist_core.calibrate import Calibration, calibration_for
+from mnist_core.config import MIN_CALIBRATION_DIGITS, TrainingConfig
+from mnist_core.data import (
+    NUM_CLASSES,
+    Mnist,
+    load_mnist,
+    make_dataset,
+    split_validation,
+    to_model_input,
+)
 from mnist_core.evaluate import evaluate
 from mnist_core.models import build_model
+from mnist_core.non_digits import FAMILIES, training_non_digits
 from mnist_core.predict import Classifier
 from mnist_core.progress import (
     BatchEnded,
@@ -27,6 +36,7 @@ from mnist_core.progress import (
     TrainingStarted,
 )
 from mnist_core.run import Trained
+from mnist_core.sketches import calibration_drawings
 from mnist_core.store import ModelInfo
 
 
@@ -44,7 +54,12 @@ class TrainingResult:
     stopped_early: bool
     epochs_run: float  # whole epochs, plus the part of one a stop cut short
 
-    def model_info(self, test_accuracy: float | None, test_loss: float | None = None) -> ModelInfo:
+    def model_info(
+        self,
+        test_accuracy: float | None,
+        test_loss: float | None = None,
+        calibration: Calibration | None = None,
+    ) -> ModelInfo:
         """The store's metadata for this run; the name is set when the store saves it."""
         return ModelInfo(
             name="",
@@ -57,6 +72,7 @@ class TrainingResult:
             training_seconds=round(self.seconds, 1),
             test_accuracy=test_accuracy,
             test_loss=test_loss,
+            calibration=calibration.as_dict() if calibration else None,
             tensorflow_version=tf.__version__,
             keras_version=keras.__version__,
         )
@@ -73,8 +89,10 @@ class ProgressReporter(keras.callbacks.Callback):
         train_size: int,
         batch_size: int,
         validation_size: int,
+        non_digits: int = 0,
     ) -> None:
         super().__init__()
+        self.non_digits = non_digits
         self.listener = listener
         self.stop = stop
         self.epochs = epochs
@@ -91,7 +109,9 @@ class ProgressReporter(keras.callbacks.Callback):
         self.started = time.perf_counter()
         self.first_step_done = 0.0
         self.listener(
-            TrainingStarted(self.epochs, self.steps, self.train_size, self.validation_size)
+            TrainingStarted(
+                self.epochs, self.steps, self.train_size, self.validation_size, self.non_digits
+            )
         )
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
@@ -236,12 +256,47 @@ def optimizer_for(config: TrainingConfig, steps_per_epoch: int) -> keras.optimiz
     return keras.optimizers.Adam(config.learning_rate)
 
 
+# Registered, so that a compiled model can be cloned or its compile settings read back.
+@keras.saving.register_keras_serializable(package="mnist_core")
+class DigitAccuracy(keras.metrics.MeanMetricWrapper):
+    """Accuracy on the digits of a batch only: a non-digit's target has no right answer."""
+
+    def __init__(self, name: str = "accuracy", dtype: object = None) -> None:
+        super().__init__(_digit_hits, name=name, dtype=dtype)
+
+    def get_config(self) -> dict[str, object]:
+        return {"name": self.name, "dtype": self.dtype}
+
+    def update_state(self, y_true: tf.Tensor, y_pred: tf.Tensor, sample_weight: None = None):
+        is_digit = tf.cast(tf.reduce_max(y_true, axis=-1) > 0.5, self.dtype)
+        return super().update_state(y_true, y_pred, sample_weight=is_digit)
+
+
+def _digit_hits(y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
+    return tf.cast(tf.argmax(y_true, axis=-1) == tf.argmax(y_pred, axis=-1), tf.float32)
+
+
+def targets(labels: np.ndarray, non_digits: int = 0) -> np.ndarray:
+    """One-hot targets for `labels`, then `non_digits` uniform ones: no digit in particular."""
+    one_hot = np.eye(NUM_CLASSES, dtype=np.float32)[np.asarray(labels, np.int64)]
+    uniform = np.full((non_digits, NUM_CLASSES), 1 / NUM_CLASSES, np.float32)
+    return np.concatenate([one_hot, uniform])
+
+
+@keras.saving.register_keras_serializable(package="mnist_core")
+def divergence(y_true: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+    """Cross-entropy from logits less the target's own entropy (the KL divergence): a digit's
+    loss as before, a non-digit's zero when its probabilities are all equal, not log 10."""
+    entropy = -tf.reduce_sum(y_true * tf.math.log(tf.maximum(y_true, 1e-12)), axis=-1)
+    return keras.losses.categorical_crossentropy(y_true, logits, from_logits=True) - entropy
+
+
 def compile_model(model: keras.Model, config: TrainingConfig, steps_per_epoch: int) -> None:
-    """Adam on sparse categorical cross-entropy from logits, with the configured LR schedule."""
+    """Adam on `divergence` from `targets`, with the configured learning-rate schedule."""
     model.compile(
         optimizer=optimizer_for(config, steps_per_epoch),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
+        loss=divergence,
+        metrics=[DigitAccuracy()],
     )
 
 
@@ -251,10 +306,12 @@ def train(
     on_progress: ProgressListener | None = None,
     stop: StopSignal | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    non_digit_families: Sequence[str] = FAMILIES,
 ) -> TrainingResult:
     """Train a new model as `config` says; `stop.set()` from any thread ends it after the batch.
 
-    `callbacks` are extra Keras callbacks (a checkpoint, a measurement) run after ours.
+    `callbacks` are extra Keras callbacks (a checkpoint, a measurement) run after ours; the
+    non-digits mixed in are drawn from `non_digit_families` (the benchmark holds some out).
     """
     config = config or TrainingConfig()
     split = split_validation(mnist or load_mnist(), config.validation_size, config.train_size)
@@ -262,7 +319,7 @@ def train(
     model = build_model(config.architecture)
     return fit(
         model, config, split.x_train, split.y_train, split.x_val, split.y_val,
-        on_progress, stop, callbacks,
+        on_progress, stop, callbacks, non_digit_families,
     )  # fmt: skip
 
 
@@ -273,15 +330,42 @@ def train_and_test(
     stop: StopSignal | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> Trained:
-    """Train a new model as `config` says, then measure it on MNIST's test digits."""
+    """Train a new model as `config` says, calibrate it on the validation digits, then measure
+    it on MNIST's test digits."""
     result = train(config, mnist, on_progress, stop, callbacks)
-    evaluation = evaluate(Classifier(result.model), mnist)
+    split = split_validation(mnist, config.validation_size, config.train_size)
+    calibration = calibrated(result.model, split.x_val, split.y_val, config.rejects_non_digits)
+    evaluation = evaluate(Classifier(result.model, calibration=calibration), mnist)
     return Trained(
         result.model,
-        result.model_info(evaluation.accuracy, evaluation.loss),
+        result.model_info(evaluation.accuracy, evaluation.loss, calibration),
         result.stopped_by_request,
         result.stopped_early,
     )
+
+
+REJECTION_SAMPLE = 2_000  # non-digits of the bank a trained model is checked on
+
+
+def calibrated(
+    model: keras.Model, images: np.ndarray, labels: np.ndarray, rejects: bool
+) -> Calibration | None:
+    """The calibration fitted on held-out digits (None with too few to fit on); with no
+    rejection threshold unless the model was taught non-digits, and then the share of the
+    taught kinds it turns away."""
+    if len(images) < MIN_CALIBRATION_DIGITS:
+        return None
+    plain = Classifier(model)
+    drawn_images, drawn_labels = calibration_drawings()
+    calibration = calibration_for(
+        plain.logits(images / 255.0), labels, plain.logits(drawn_images), drawn_labels
+    )
+    if not rejects:
+        return replace(calibration, min_confidence=0.0)
+    classifier = Classifier(model, calibration=calibration)
+    shown = training_non_digits(REJECTION_SAMPLE, seed=0) / 255.0
+    rejected = 1 - classifier.is_digit(classifier.predict_proba(shown)).mean()
+    return replace(calibration, non_digits_rejected=round(float(rejected), 4))
 
 
 def fit(
@@ -294,17 +378,22 @@ def fit(
     on_progress: ProgressListener | None = None,
     stop: StopSignal | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    non_digit_families: Sequence[str] = FAMILIES,
 ) -> TrainingResult:
     """Compile `model` as `config` says and fit it on these images: what training a new model
     and fine-tuning one share. Batch-norm statistics come from the first training images."""
     train_size, validation_size = len(x_train), len(x_val)
+    extra = training_non_digits(
+        round(config.non_digits * train_size), config.seed, non_digit_families
+    )
     reporter = ProgressReporter(
         on_progress or _ignore,
         stop or threading.Event(),
         config.epochs,
-        train_size,
+        train_size + len(extra),
         config.batch_size,
         validation_size,
+        len(extra),
     )
     compile_model(model, config, reporter.steps)
 
@@ -312,10 +401,11 @@ def fit(
     early_stopping = None
     validation = None
     if validation_size:
-        validation = make_dataset(x_val, y_val, batch_size=1000)
+        validation = make_dataset(x_val, targets(y_val), batch_size=1000)
         if config.early_stopping_patience is not None:
             early_stopping = keras.callbacks.EarlyStopping(
                 monitor="val_accuracy",
+                mode="max",  # our accuracy metric is a class: Keras can't tell its direction
                 patience=config.early_stopping_patience,
                 restore_best_weights=True,
             )
@@ -325,7 +415,11 @@ def fit(
     all_callbacks.append(PreciseBatchNorm(x_train))
     augment = drawn_digit_augmentation(config.seed) if config.augment else None
     training = make_dataset(
-        x_train, y_train, config.batch_size, shuffle_seed=config.seed, augment=augment
+        np.concatenate([x_train, extra]),
+        targets(y_train, len(extra)),
+        config.batch_size,
+        shuffle_seed=config.seed,
+        augment=augment,
     )
     started = time.perf_counter()
     model.fit(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -323,3 +324,13 @@ def test_every_fine_tuning_setting_is_an_option(store, stored_model, samples, mn
     assert capsys.readouterr().err == (
         "mnist-core: error: held-out share must be between 0 and 1\n"
     )
+
+
+def test_predict_says_when_a_file_is_not_a_digit(store, stored_model, tmp_path, capsys):
+    dot = np.zeros((280, 280), np.uint8)
+    dot[130:150, 130:150] = 255
+    path = tmp_path / "dot.png"
+    path.write_bytes(png_bytes(dot))
+    assert main(["predict", str(path)]) == 0
+    line = capsys.readouterr().out.strip()
+    assert re.fullmatch(rf"{re.escape(str(path))}: not a digit \(best guess \d, \d+%\)", line)

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.drawn import POLARITIES, SKELETONS, drawn_digits
+from benchmarks.drawn import drawn_digits
 from mnist_core.preprocess import resize_whole_canvas, to_mnist
 from mnist_core.segment import DIGIT_CANVAS
+from mnist_core.sketches import POLARITIES, SKELETONS
 
 
 def test_the_set_is_reproducible_and_varied():

@@ -31,12 +31,12 @@ def test_too_few_samples_are_refused(mnist):
 
 
 def test_finetuning_learns_a_writer_without_forgetting_mnist(mnist):
-    model, info = ModelStore(DEFAULT_MODELS_DIR).load()
+    model, base = ModelStore(DEFAULT_MODELS_DIR).load()
     personal_x = on_their_side(mnist.x_train[-300:])
     personal_y = mnist.y_train[-300:]
     events = []
     result = finetune(
-        model, info, personal_x, personal_y, mnist, FinetuneConfig(epochs=4), events.append
+        model, base, personal_x, personal_y, mnist, FinetuneConfig(epochs=4), events.append
     )
     assert result.personal_train + result.personal_held_out == 300
     assert 70 <= result.personal_held_out <= 80  # a quarter of each digit
@@ -47,3 +47,8 @@ def test_finetuning_learns_a_writer_without_forgetting_mnist(mnist):
     info = result.model_info()
     assert info.hyperparameters["fine_tuned_from"] == "cnn-default"
     assert info.test_accuracy == result.after.mnist
+    # Calibrated again on the base's validation digits, which the fine-tuning left out of its
+    # mix; a fine-tuning of the fine-tuned model leaves out the same ones.
+    assert info.rejects_non_digits and result.calibration is not None
+    assert info.calibration_digits == base.validation_size >= 1000
+    assert info.hyperparameters["non_digits"] > 0

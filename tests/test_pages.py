@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
+from test_shipped_model import NON_DIGITS
 
 from benchmarks.drawn import mnist_on_canvas
 from digit_studio.text import plain
 from digit_studio.train_settings import config_to_query
+from digit_studio.widgets import NOT_A_DIGIT
+from mnist_core.calibrate import Calibration
 from mnist_core.config import PRESETS
+from mnist_core.figures import MUTED
 
 from conftest import canvas_value, png_bytes
 
@@ -91,8 +96,9 @@ def test_upload_page_classifies_good_files_and_reports_bad_ones(store, stored_mo
     assert not at.exception
     assert len(at.error) == 1 and at.error[0].value.startswith(f"**{plain('broken.png')}**:")
     headings = [m.value for m in at.markdown if m.value.startswith("### ") and ": **" in m.value]
-    assert headings[0].startswith(f"### {plain('seven.png')}: **7**")
-    assert headings[1].startswith(f"### {plain('photo.jpg')}: **{mnist.y_test[1]}**")
+    assert headings[0] == f"### {plain('seven.png')}: **7**"
+    assert headings[1] == f"### {plain('photo.jpg')}: **{mnist.y_test[1]}**"
+    assert any(c.value.endswith("% sure") for c in at.caption)
     assert len(at.get("plotly_chart")) == 2
 
 
@@ -100,8 +106,49 @@ def test_evaluate_page_shows_the_confusion_matrix(store, stored_model):
     at = page("app_pages/evaluate.py").run()
     assert not at.exception
     assert at.metric[0].label == "Test accuracy"
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 3  # confusion, per digit, reliability
     assert "Confusion matrix" in [h.value for h in at.subheader]
+    assert any("not taught non-digits" in c.value for c in at.caption)
+
+
+def test_evaluate_page_shows_how_honest_the_shipped_model_is(monkeypatch):
+    monkeypatch.setenv("MNIST_MODELS_DIR", str(ROOT / "models"))
+    at = page("app_pages/evaluate.py").run()
+    assert not at.exception
+    figure = json.loads(at.get("plotly_chart")[2].proto.spec)
+    ece = re.search(r"expected calibration error (\d+\.\d)%", figure["layout"]["title"]["text"])
+    assert ece is not None and float(ece.group(1)) <= 2.0
+    taken = next(m for m in at.metric if m.label == "Test digits taken for non-digits")
+    assert float(taken.value.rstrip("%")) <= 0.5
+
+
+def test_the_draw_page_says_when_a_model_rejects_few_non_digits(store, quick_training):
+    weak = Calibration(1.0, 0.3, non_digits_rejected=0.12)
+    store.save("weak", quick_training.model, quick_training.model_info(0.9, calibration=weak))
+    at = page("app_pages/draw.py").run()
+    assert not at.exception
+    assert any("turns away only 12% of the non-digits" in c.value for c in at.caption)
+
+
+def test_draw_and_upload_pages_say_when_it_is_not_a_digit(monkeypatch):
+    """With the shipped model, which rejects non-digits: the muted answer and best guesses."""
+    monkeypatch.setenv("MNIST_MODELS_DIR", str(ROOT / "models"))
+    at = page("app_pages/draw.py").run()
+    at.session_state["canvas-0"] = canvas_value(NON_DIGITS["smiley"])
+    at.run()
+    assert not at.exception
+    text = " ".join(str(m.value) for m in at.markdown)
+    assert NOT_A_DIGIT in text and shown_digit(at) == "none"
+    assert re.search(r"Best guesses: \d \(\d+%\) or \d \(\d+%\)\. It only knows 0 to 9", text)
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["marker"]["color"]
+    assert set(bars) == {MUTED}  # no digit highlighted as the answer
+
+    at = page("app_pages/upload.py").run()
+    noise = NON_DIGITS["noise"]
+    at.file_uploader[0].set_value([("noise.png", png_bytes(noise), "image/png")]).run()
+    assert not at.exception
+    headings = [m.value for m in at.markdown if m.value.startswith("### ")]
+    assert headings == [f"### {plain('noise.png')}: {NOT_A_DIGIT}"]
 
 
 def test_models_page_sets_default_and_deletes(store, stored_model, quick_training):

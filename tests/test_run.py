@@ -13,7 +13,7 @@ from mnist_core.run import run_training
 
 # Ten batches of a perceptron in two epochs: a real run in a second.
 TINY = TrainingConfig(
-    "perceptron", 2, 100, 1e-2, augment=False, train_size=500, validation_size=200
+    "perceptron", 2, 100, 1e-2, augment=False, train_size=500, validation_size=200, non_digits=0.0
 )
 
 

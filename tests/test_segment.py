@@ -8,8 +8,10 @@ from PIL import Image, ImageDraw
 
 from benchmarks.drawn import written_numbers
 from mnist_core import segment
+from mnist_core.calibrate import Calibration
 from mnist_core.errors import EmptyImageError, InvalidImageError
-from mnist_core.predict import load_classifier
+from mnist_core.figures import NOT_DIGIT_COLOUR, number_boxes
+from mnist_core.predict import Classifier, load_classifier
 from mnist_core.segment import NUMBER_CANVAS, read_number, split_digits
 
 
@@ -74,9 +76,33 @@ def test_a_digit_in_two_strokes_that_dont_touch_stays_one(shipped):
 
 def test_an_unsure_digit_is_marked(shipped):
     scribble = canvas([(300, 60), (500, 220), (300, 220), (500, 60), (400, 30)])
-    reading = read_number(shipped, scribble, unsure_below=1.01)
+    doubtful = Classifier(shipped.model, calibration=Calibration(50.0, 0.0))  # all near 10%
+    reading = read_number(doubtful, scribble)
     assert reading.unsure and all(digit.unsure for digit in reading.digits)
-    assert not read_number(shipped, canvas([(420, 40), (420, 240)]), unsure_below=0.0).unsure
+    certain = Classifier(shipped.model, calibration=Calibration(0.05, 0.0))
+    assert not read_number(certain, canvas([(420, 40), (420, 240)])).unsure
+
+
+def test_a_piece_that_is_not_a_digit_is_boxed_apart_and_left_out(shipped):
+    one = [(150, 40), (150, 240)]
+    letter_a = [[(290, 230), (360, 50), (430, 230)], [(315, 165), (405, 165)]]
+    seven = [(520, 50), (660, 50), (580, 240)]
+    drawing = canvas(one, *letter_a, seven)
+    reading = read_number(shipped, drawing)
+    assert [d.prediction.is_digit for d in reading.digits] == [True, False, True]
+    assert reading.text == "17" and reading.non_digits == 1
+    boxes = number_boxes(drawing, reading)
+    assert (boxes == NOT_DIGIT_COLOUR).all(axis=-1).any()
+
+
+def test_a_lone_dot_is_no_digit_even_for_a_model_that_cannot_reject(shipped):
+    uncalibrated = Classifier(shipped.model)
+    dot = canvas()
+    rows, columns = np.ogrid[: NUMBER_CANVAS[0], : NUMBER_CANVAS[1]]
+    dot[(rows - 140) ** 2 + (columns - 400) ** 2 <= 15**2, :3] = 255
+    reading = read_number(uncalibrated, dot)
+    assert len(reading.digits) == 1 and not reading.digits[0].prediction.is_digit
+    assert reading.text == "" and reading.non_digits == 1
 
 
 def test_written_numbers_are_read(shipped, mnist):
@@ -110,6 +136,9 @@ class CountingClassifier:
         self.calls += 1
         self.images += len(batch)
         return self.inner.predict_proba(batch)
+
+    def is_digit(self, answers: np.ndarray) -> np.ndarray:
+        return self.inner.is_digit(answers)
 
 
 def bars(count: int, width: int = NUMBER_CANVAS[1]) -> np.ndarray:

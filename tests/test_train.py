@@ -6,13 +6,19 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_core.config import TrainingConfig
+from mnist_core.calibrate import Calibration
+from mnist_core.config import MIN_CALIBRATION_DIGITS, TrainingConfig
 from mnist_core.errors import ConfigError
 from mnist_core.models import build_model
+from mnist_core.non_digits import training_non_digits
+from mnist_core.predict import Classifier
 from mnist_core.progress import BatchEnded, EpochEnded, TrainingEnded, TrainingStarted
-from mnist_core.train import train
+from mnist_core.train import DigitAccuracy, divergence, targets, train, train_and_test
 
-QUICK = dict(architecture="mlp", train_size=600, validation_size=200, batch_size=100)
+# No non-digits: six batches of digits an epoch (the tests of non-digits add them).
+QUICK = dict(
+    architecture="mlp", train_size=600, validation_size=200, batch_size=100, non_digits=0.0
+)
 
 
 def test_progress_events_come_in_order(small_mnist):
@@ -160,3 +166,54 @@ def test_model_info_describes_the_run(small_mnist):
 def test_bad_settings_are_refused(settings):
     with pytest.raises(ConfigError):
         TrainingConfig(**settings)
+
+
+def test_non_digits_are_mixed_in_and_taught_as_no_digit(small_mnist):
+    events = []
+    config = TrainingConfig(
+        epochs=8, learning_rate=3e-3, lr_schedule="constant", **{**QUICK, "non_digits": 0.5}
+    )
+    result = train(config, small_mnist, on_progress=events.append)
+    started = events[0]
+    assert (started.train_size, started.non_digits, started.steps_per_epoch) == (900, 300, 9)
+    assert result.train_size == 600
+    non_digits = training_non_digits(50, seed=3) / 255.0
+    spread = Classifier(result.model).predict_proba(non_digits).max(axis=1)
+    digits = Classifier(result.model).predict_proba(small_mnist.x_test[:50] / 255.0).max(axis=1)
+    assert np.median(spread) < 0.5 < np.median(digits), (np.median(spread), np.median(digits))
+
+
+def test_accuracy_counts_digits_only_and_a_uniform_answer_costs_nothing():
+    y_true = targets(np.array([3, 5]), non_digits=2)
+    assert y_true.shape == (4, 10) and np.allclose(y_true[2:], 0.1)
+    logits = np.zeros((4, 10), np.float32)
+    logits[0, 3] = logits[1, 7] = 10.0  # the first digit right, the second wrong
+    metric = DigitAccuracy()
+    metric.update_state(y_true, logits)
+    assert float(metric.result()) == pytest.approx(0.5)
+    loss = keras.ops.convert_to_numpy(divergence(y_true, logits))
+    assert loss[2:] == pytest.approx([0, 0], abs=1e-5)  # all ten equal: nothing to learn
+    assert loss[0] < 0.01 < 5 < loss[1]
+
+
+@pytest.mark.parametrize(
+    ("changes", "rejects"),
+    [({}, True), ({"non_digits": 0.0}, False), ({"validation_size": 0}, None),
+     ({"validation_size": MIN_CALIBRATION_DIGITS - 1}, None)],
+)  # fmt: skip
+def test_a_trained_model_is_calibrated_on_its_validation_digits(small_mnist, changes, rejects):
+    settings = {**QUICK, "validation_size": MIN_CALIBRATION_DIGITS, "non_digits": 0.2}
+    config = TrainingConfig(epochs=1, **{**settings, **changes})
+    trained = train_and_test(config, small_mnist)
+    calibration = Calibration.from_dict(trained.info.calibration)
+    if rejects is None:  # too few digits held out to calibrate on
+        assert calibration is None and not config.rejects_non_digits
+        return
+    assert calibration.temperature > 0
+    assert (calibration.min_confidence > 0) == rejects == config.rejects_non_digits
+    assert (calibration.non_digits_rejected is not None) == rejects
+    classifier = Classifier(trained.model, trained.info)
+    assert classifier.rejects_non_digits == rejects
+    # Test digits, not the validation digits the threshold was set to keep 99.7% of.
+    kept = classifier.is_digit(classifier.predict_proba(small_mnist.x_test / 255.0))
+    assert kept.mean() >= 0.97

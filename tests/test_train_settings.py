@@ -11,7 +11,7 @@ from digit_studio.train_settings import (
     offered_steps,
     query_name,
 )
-from mnist_core.config import Bounds, TrainingConfig, settings_of
+from mnist_core.config import PRESETS, Bounds, TrainingConfig, preset_for, settings_of
 from mnist_core.errors import ConfigError
 
 
@@ -92,3 +92,15 @@ def test_a_range_is_not_steps():
         offered_steps("epochs")
     with pytest.raises(TypeError):
         offered_range("batch_size")
+
+
+def test_a_link_from_before_non_digits_keeps_its_preset():
+    """Links shared before issue 14 have no non_digits: a demo link still opens the demo."""
+    for preset in PRESETS.values():
+        query = config_to_query(preset.config(seed=5))
+        del query["non_digits"]
+        config = config_from_query(query)
+        assert preset_for(config) is preset and config.seed == 5
+    custom = config_to_query(TrainingConfig(epochs=3, architecture="mlp"))
+    del custom["non_digits"]
+    assert config_from_query(custom).non_digits == TrainingConfig().non_digits

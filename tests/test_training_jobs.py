@@ -23,6 +23,7 @@ TINY = TrainingConfig(
     batch_size=100,
     learning_rate=1e-2,
     augment=False,
+    non_digits=0.0,  # five batches of digits an epoch
 )
 LONG = TrainingConfig(
     architecture="mlp", epochs=50, train_size=2000, validation_size=200, batch_size=50

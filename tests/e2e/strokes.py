@@ -18,6 +18,18 @@ DIGIT_STROKES: dict[str, list[Stroke]] = {
     ],
 }
 
+# A circle with eyes and a smile: what a class draws first to test the network.
+SMILEY: list[Stroke] = [
+    [
+        (140 + 100 * math.cos(2 * math.pi * t / 40), 140 + 100 * math.sin(2 * math.pi * t / 40))
+        for t in range(41)
+    ],
+    [(105, 105), (105, 120)],
+    [(175, 105), (175, 120)],
+    [(140 + 55 * math.cos(math.radians(a)), 145 + 45 * math.sin(math.radians(a)))
+     for a in range(20, 161, 10)],
+]  # fmt: skip
+
 
 def interpolate(stroke: Stroke, step: float = 6.0) -> Stroke:
     """Points every `step` pixels along the stroke, as a hand would report them."""

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from digit_studio.training_jobs import ABANDON_SECONDS
 
 from conftest import png_bytes
-from e2e.strokes import DIGIT_STROKES, draw_with_mouse, draw_with_touch
+from e2e.strokes import DIGIT_STROKES, SMILEY, draw_with_mouse, draw_with_touch
 
 PREDICTION = ".st-key-prediction"
 
@@ -45,6 +45,17 @@ def test_drawn_digits_are_recognized(page, app_url, artifacts):
         wait_until_idle(page)
         page.screenshot(path=artifacts / f"draw-{digit}.png", full_page=True)
         page.get_by_role("button", name="Clear the canvas").click()
+
+
+def test_a_smiley_is_not_a_digit(page, app_url, artifacts):
+    page.goto(f"{app_url}/Draw")
+    canvas = empty_canvas(page)
+    draw_with_mouse(page, canvas.bounding_box(), SMILEY)
+    wait_until_idle(page)
+    expect(page.locator(PREDICTION)).to_contain_text("That doesn't look like a digit")
+    expect(page.locator(PREDICTION)).to_contain_text(re.compile(r"Best guesses: \d \(\d+%\)"))
+    expect(page.locator(f"{PREDICTION} .big-digit")).not_to_have_text(re.compile(r"^\d$"))
+    page.screenshot(path=artifacts / "draw-smiley.png", full_page=True)
 
 
 def test_inside_the_network_after_drawing(page, app_url, artifacts):
