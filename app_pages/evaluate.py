@@ -47,7 +47,7 @@ if evaluation is not None:
             'those answers were right. A model whose "90% sure" is right nine times in ten '
             "follows the dashed line; the calibration error is the average gap."
         )
-        classifier = cached_classifier(info)
+        classifier = cached_classifier(info) if info else None
         if classifier is not None and classifier.rejects_non_digits:
             st.metric(
                 "Test digits taken for non-digits",
