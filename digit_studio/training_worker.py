@@ -85,7 +85,9 @@ def _serve(
     threading.Thread(target=_exit_with, args=(server,), daemon=True).start()
     from mnist_core.data import load_mnist
     from mnist_core.explain import FirstLayerProgress
+    from mnist_core.non_digits import bank
     from mnist_core.run import run_training
+    from mnist_core.sketches import calibration_drawings
     from mnist_core.speed import measure_speed, speed_key, warm_up
 
     mnist: Mnist | None
@@ -94,6 +96,9 @@ def _serve(
     except MnistCoreError:
         mnist = None  # the order loads it again, and reports why it can't
     warm_up()
+    if not measure:  # a training worker: its non-digits loaded, its calibration digits drawn
+        bank()
+        calibration_drawings()
     news.put(Ready())
     if measure:
         for config in measure:

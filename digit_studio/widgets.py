@@ -82,7 +82,7 @@ def rejection_note(classifier: Classifier) -> None:
     """Say so when the chosen model cannot tell non-digits (saved before it could, trained
     with no non-digits or too few validation images) or tells them badly (a perceptron)."""
     calibration = classifier.calibration
-    if calibration is None or not calibration.rejects:
+    if calibration is None or not classifier.rejects_non_digits:
         st.caption(
             "This model was not taught what is not a digit: it gives a digit for anything "
             "but a speck. Models trained here with non-digits (the default) can say so."

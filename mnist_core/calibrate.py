@@ -38,6 +38,12 @@ class Calibration:
         """Whether it turns non-digits away: a model never taught them has no threshold."""
         return self.min_confidence > 0
 
+    def is_digit(self, answers: np.ndarray) -> np.ndarray:
+        """(N,) whether each row of calibrated probabilities is sure enough to be a digit."""
+        if not self.rejects:
+            return np.ones(len(answers), bool)
+        return answers.max(axis=1) >= self.min_confidence
+
     @property
     def rejects_weakly(self) -> bool:
         """Whether it lets most of the non-digits it was taught through: a network too simple

@@ -165,9 +165,10 @@ def finetune(
     )
     keras.utils.set_random_seed(config.seed)
     training = fit(model, settings, mixed_x, mixed_y, held_x, held_y, on_progress, stop, callbacks)
-    after = scores(Classifier(model), held_x, held_y, mnist)
+    tuned = Classifier(model)
+    after = scores(tuned, held_x, held_y, mnist)
     calibration = calibrated(
-        model, mnist.x_train[pool:], mnist.y_train[pool:], base.rejects_non_digits
+        tuned, mnist.x_train[pool:], mnist.y_train[pool:], base.rejects_non_digits
     )
     return FinetuneResult(
         training, before, after, base.name, len(train_index), len(held_x), calibration,

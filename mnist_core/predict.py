@@ -74,9 +74,9 @@ class Classifier:
 
     def is_digit(self, answers: np.ndarray) -> np.ndarray:
         """(N,) whether each row of `predict_proba`'s answers is sure enough to be a digit."""
-        if self.calibration is None or not self.calibration.rejects:
+        if self.calibration is None:
             return np.ones(len(answers), bool)
-        return answers.max(axis=1) >= self.calibration.min_confidence
+        return self.calibration.is_digit(answers)
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
         """(N, 28, 28) floats in [0, 1] → (N, 10) logits, before any softmax."""

@@ -47,12 +47,8 @@ def warm_up() -> None:
     import numpy as np
 
     import mnist_core.finetune  # noqa: F401 - imported now, not when a fine-tuning starts
-    from mnist_core.non_digits import bank
-    from mnist_core.sketches import calibration_drawings
     from mnist_core.train import compile_model, targets
 
-    bank()  # loaded and drawn now, not when the first training needs them
-    calibration_drawings()
     config = TrainingConfig(architecture="perceptron", epochs=1, batch_size=8)
     model = build_model(config.architecture)
     compile_model(model, config, 1)

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_core.augment import drawn_digit_augmentation
-from mnist_core.calibrate import Calibration, calibration_for
+from mnist_core.calibrate import Calibration, calibration_for, probabilities
 from mnist_core.config import MIN_CALIBRATION_DIGITS, TrainingConfig
 from mnist_core.data import (
     NUM_CLASSES,
@@ -334,8 +334,10 @@ def train_and_test(
     it on MNIST's test digits."""
     result = train(config, mnist, on_progress, stop, callbacks)
     split = split_validation(mnist, config.validation_size, config.train_size)
-    calibration = calibrated(result.model, split.x_val, split.y_val, config.rejects_non_digits)
-    evaluation = evaluate(Classifier(result.model, calibration=calibration), mnist)
+    classifier = Classifier(result.model)  # one traced graph to calibrate and to test
+    calibration = calibrated(classifier, split.x_val, split.y_val, config.rejects_non_digits)
+    classifier.calibration = calibration
+    evaluation = evaluate(classifier, mnist)
     return Trained(
         result.model,
         result.model_info(evaluation.accuracy, evaluation.loss, calibration),
@@ -348,23 +350,22 @@ REJECTION_SAMPLE = 2_000  # non-digits of the bank a trained model is checked on
 
 
 def calibrated(
-    model: keras.Model, images: np.ndarray, labels: np.ndarray, rejects: bool
+    classifier: Classifier, images: np.ndarray, labels: np.ndarray, rejects: bool
 ) -> Calibration | None:
-    """The calibration fitted on held-out digits (None with too few to fit on); with no
-    rejection threshold unless the model was taught non-digits, and then the share of the
-    taught kinds it turns away."""
+    """The calibration of `classifier`'s model fitted on held-out digits (None with too few to
+    fit on); with no rejection threshold unless the model was taught non-digits, and then the
+    share of the taught kinds it turns away."""
     if len(images) < MIN_CALIBRATION_DIGITS:
         return None
-    plain = Classifier(model)
     drawn_images, drawn_labels = calibration_drawings()
     calibration = calibration_for(
-        plain.logits(images / 255.0), labels, plain.logits(drawn_images), drawn_labels
+        classifier.logits(images / 255.0), labels, classifier.logits(drawn_images), drawn_labels
     )
     if not rejects:
         return replace(calibration, min_confidence=0.0)
-    classifier = Classifier(model, calibration=calibration)
     shown = training_non_digits(REJECTION_SAMPLE, seed=0) / 255.0
-    rejected = 1 - classifier.is_digit(classifier.predict_proba(shown)).mean()
+    answers = probabilities(classifier.logits(shown), calibration.temperature)
+    rejected = 1 - calibration.is_digit(answers).mean()
     return replace(calibration, non_digits_rejected=round(float(rejected), 4))
 
 
