@@ -68,7 +68,7 @@ class TrainingResult:
             hyperparameters=self.config.as_dict(),
             train_size=self.train_size,
             validation_size=self.validation_size,
-            epochs_run=round(self.epochs_run, 3),
+            epochs_run=self.epochs_run,
             training_seconds=round(self.seconds, 1),
             test_accuracy=test_accuracy,
             test_loss=test_loss,
