@@ -1,11 +1,15 @@
-# The doors in: `make run` starts the app, `make test` runs everything CI runs (`make test-fast`
-# all but the browser tests). Each sets up .venv.
+# The doors in: `make run` starts the app for this computer (`make run-class` serves it to a
+# class on the local network), `make test` runs everything CI runs (`make test-fast` all but
+# the browser tests). Each sets up .venv.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-fast lint format benchmark classroom clean
+# Streamlit's own port; `make run-class PORT=8502` for a second server beside the first.
+PORT ?= 8501
+
+.PHONY: run run-class test test-fast lint format benchmark classroom clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +24,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 run: $(VENV)/.installed
-	$(BIN)/streamlit run app.py
+	$(BIN)/python -m digit_studio.join --bind 127.0.0.1 --port $(PORT)
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+# The app served to the class on the local network: prints the address and QR code to join by.
+run-class: $(VENV)/.installed
+	$(BIN)/python -m digit_studio.join --bind 0.0.0.0 --port $(PORT)
+	$(BIN)/streamlit run app.py --server.address 0.0.0.0 --server.port $(PORT)
 
 test: lint
 	scripts/ensure_chromium.sh
@@ -44,7 +54,7 @@ format: $(VENV)/.installed-test
 benchmark: $(VENV)/.installed-test
 	scripts/ensure_chromium.sh
 	for module in import_time train_speed predict_latency drawn_digits numbers finetune \
-		default_choice trainer_latency time_to_accuracy; do \
+		default_choice trainer_latency time_to_accuracy class_board; do \
 		$(BIN)/python -m benchmarks.$$module || exit 1; done
 
 # 30 browser sessions against one server: needs the test tools (Playwright) and chromium.

@@ -2,11 +2,34 @@
 
 import streamlit as st
 
-from digit_studio.draw_view import inside_the_network, one_digit, whole_number
+from digit_studio.draw_view import inside_the_network, one_digit, presenter, whole_number
+from digit_studio.lesson import presenting, shows, start_presenting
 
 st.session_state.setdefault("canvas_generation", 0)
-st.title("Draw a digit")
-mode = st.radio("What to draw", ["One digit", "A whole number"], horizontal=True, key="draw_mode")
+if presenting():
+    presenter()
+    st.stop()
+
+title, present = st.columns([3, 1], vertical_alignment="center")
+title.title("Draw a digit")
+present.button(
+    "Present to the class",
+    icon=":material/co_present:",
+    on_click=start_presenting,
+    help="A big canvas and answer for a projector, with nothing else on screen",
+    key="present",
+)
+mode = (
+    st.radio(
+        "What to draw",
+        ["One digit", "A whole number"],
+        horizontal=True,
+        key="draw_mode",
+        label_visibility="collapsed",
+    )
+    if shows("mode")
+    else "One digit"
+)
 st.caption(
     "Draw one digit from 0 to 9 with the mouse, a finger or a pen. "
     "The network answers each time you lift the pen."
@@ -16,13 +39,14 @@ st.caption(
 
 if mode == "One digit":
     info, prediction = one_digit()
-    with st.expander(
-        "Inside the network", icon=":material/neurology:", key="inside", on_change="rerun"
-    ) as inside:
-        if inside.open:
-            if info is None or prediction is None:
-                st.caption("Draw a digit to look inside the network.")
-            else:
-                inside_the_network(info, prediction)
+    if shows("inside"):
+        with st.expander(
+            "Inside the network", icon=":material/neurology:", key="inside", on_change="rerun"
+        ) as inside:
+            if inside.open:
+                if info is None or prediction is None:
+                    st.caption("Draw a digit to look inside the network.")
+                else:
+                    inside_the_network(info, prediction)
 else:
     whole_number()

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from digit_studio.join import show_join_code
 from digit_studio.navigation import APP_ICON, APP_NAME, PAGES
 from digit_studio.resources import model_store
 from digit_studio.text import plain
@@ -26,3 +27,6 @@ else:
 
 for page in PAGES[1:]:
     st.page_link(page.file, label=f"**{page.title}**: {page.summary}", icon=page.icon)
+
+st.subheader("Join from a phone or laptop")
+show_join_code()

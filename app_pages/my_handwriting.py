@@ -6,6 +6,7 @@ from functools import partial
 import streamlit as st
 
 from digit_studio.handwriting_view import (
+    CLASS,
     GALLERY_COLUMNS,
     GALLERY_PAGE,
     clamped_page,
@@ -15,7 +16,7 @@ from digit_studio.handwriting_view import (
     read_or_stop,
     undo_delete,
 )
-from digit_studio.resources import sample_store
+from digit_studio.resources import cached_class_board, sample_store
 from digit_studio.text import plain
 from digit_studio.train_settings import offered_range
 from digit_studio.training_jobs import TrainingJob
@@ -137,8 +138,22 @@ with load, st.form("import", clear_on_submit=True):
 st.header("Fine-tune a network on these drawings")
 job: TrainingJob | None = st.session_state.get("finetune_job")
 running = job is not None and not job.done
+reading = cached_class_board()
+class_checked = reading.board.checked if reading is not None else 0
 settings, progress = st.columns([1, 2], gap="large")
 with settings:
+    source = st.radio(
+        "Drawings to learn",
+        [writer, CLASS],
+        format_func=lambda choice: (
+            f"The class board's checked drawings ({class_checked:,})"
+            if choice == CLASS
+            else f"The drawings above ({total:,})"
+        ),
+        disabled=running,
+        help="The class board keeps every drawing of this class with its Yes / No, until the "
+        "teacher clears it.",
+    )
     base = choose_model("Start from")
     epochs = st.slider(
         "Epochs",
@@ -152,8 +167,8 @@ with settings:
         "drawings or more."
     )
     task = None  # Fine-tune stays off without a model to start from or enough drawings
-    if base is not None and total >= MIN_SAMPLES:
-        task = finetune_task(store, writer, base, epochs)
+    if base is not None and (class_checked if source == CLASS else total) >= MIN_SAMPLES:
+        task = finetune_task(store, source, base, epochs)
     start_and_stop("finetune_job", "Fine-tune", task)
 
 with progress:

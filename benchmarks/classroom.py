@@ -5,6 +5,10 @@ browser's network stack), wrong answers, errors, where the CPU went and the serv
 then opens and closes 100 sessions, ten at a time, and prints the server's memory after each.
 
     python -m benchmarks.classroom [--sessions 30] [--seconds 60] [--churn 100] [--server-core]
+                                   [--board 30]
+
+With `--board N`, N more sessions then watch the Class board (it redraws every 2 s) while the
+class draws again: the server's CPU with and without them is what the board costs.
 
 Every session is its own browser context (its own Streamlit session) in one headless Chromium.
 Each draws the digits in turn, starting from a different one, with a mouse in one stroke (4 is
@@ -34,6 +38,7 @@ from playwright.async_api import async_playwright, expect
 
 from benchmarks.serve import CHROMIUM_ARGS, served_app
 from mnist_core.samples import SAMPLES_DB_VARIABLE
+from mnist_core.segment import DIGIT_CANVAS
 from mnist_core.sketches import SKELETONS
 
 # Thirty pages share two cores: a page the browser thinks is in the background must not be
@@ -130,9 +135,11 @@ def cpu_seconds(pid: int | None = None) -> float:
 async def draw(page, box: dict, stroke: list[tuple[float, float]]) -> None:
     """One stroke with the mouse; returns right after the mouse-up."""
     left, top, width, height = BOX
+    scale = box["width"] / DIGIT_CANVAS  # the canvas is scaled to its column
 
     def at(point: tuple[float, float]) -> tuple[float, float]:
-        return box["x"] + left + point[0] * width, box["y"] + top + point[1] * height
+        x, y = left + point[0] * width, top + point[1] * height
+        return box["x"] + x * scale, box["y"] + y * scale
 
     x, y = at(stroke[0])
     await page.mouse.move(x, y)
@@ -264,6 +271,16 @@ async def classroom(sessions: list[Session], seconds: float, server: int) -> Tal
     return tally
 
 
+async def watch_board(browser, url: str):
+    """A session on the Class board, once its live part has drawn; its browser context."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    page.set_default_timeout(120_000)
+    await page.goto(f"{url}/Class_board")
+    await expect(page.get_by_role("heading", name="The latest drawings")).to_be_visible()
+    return context
+
+
 async def start_training(browser, url: str):
     context = await browser.new_context()
     page = await context.new_page()
@@ -322,7 +339,7 @@ def report(title: str, tally: Tally, pid: int) -> None:
     print(f"  server memory now {memory_mb(pid):.0f} MB, peak {memory_mb(pid, 'VmHWM'):.0f} MB")
 
 
-async def main(sessions: int, seconds: float, total: int, own_core: bool) -> None:
+async def main(sessions: int, seconds: float, total: int, own_core: bool, board: int) -> None:
     chromium = shutil.which("chromium")
     if chromium is None:
         raise SystemExit("needs Debian's chromium: apt-get install -y chromium")
@@ -358,6 +375,15 @@ async def main(sessions: int, seconds: float, total: int, own_core: bool) -> Non
             tally = await classroom(students, seconds, app.pid)
             report(f"{sessions} sessions drawing for {seconds:.0f} s", tally, app.pid)
 
+            if board:
+                watchers = await asyncio.gather(
+                    *(watch_board(browser, app.url) for _ in range(board))
+                )
+                tally = await classroom(students, seconds, app.pid)
+                report(f"{sessions} sessions drawing while {board} watch the board", tally, app.pid)
+                for watcher in watchers:
+                    await watcher.close()
+
             trainer = await start_training(browser, app.url)
             tally = await classroom(students, seconds, app.pid)
             report(f"{sessions} sessions drawing while one trains", tally, app.pid)
@@ -383,5 +409,14 @@ if __name__ == "__main__":
         action="store_true",
         help="pin the server to core 0 and the browsers to the rest, as if on separate machines",
     )
+    parser.add_argument("--board", type=int, default=0, help="sessions watching the Class board")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.sessions, arguments.seconds, arguments.churn, arguments.server_core))
+    asyncio.run(
+        main(
+            arguments.sessions,
+            arguments.seconds,
+            arguments.churn,
+            arguments.server_core,
+            arguments.board,
+        )
+    )

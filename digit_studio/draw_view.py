@@ -3,12 +3,17 @@ confirmed or corrected drawing, and the inside of the network."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
+from digit_studio.canvas_fit import fit_canvas
+from digit_studio.join import show_join_code
+from digit_studio.lesson import shows, stop_presenting
 from digit_studio.resources import cached_classifier, cached_inspector, sample_store
+from digit_studio.session import session_id
 from digit_studio.text import plain
 from digit_studio.widgets import (
     big_digit,
@@ -31,7 +36,7 @@ from mnist_core.figures import (
     saliency_overlay,
     unit_strip,
 )
-from mnist_core.predict import Prediction
+from mnist_core.predict import Classifier, Prediction
 from mnist_core.samples import drawing_png
 from mnist_core.segment import DIGIT_CANVAS, NUMBER_CANVAS, NumberReading, read_number
 from mnist_core.store import ModelInfo
@@ -45,6 +50,7 @@ class LastDrawing:
     predicted: int
     model: str
     drawing: np.ndarray  # the canvas as drawn (RGBA), encoded only if saved
+    number: int  # which of this session's drawings: its answer on the class board
 
 
 def saved_message(label: int, predicted: int) -> str:
@@ -57,26 +63,52 @@ def saved_message(label: int, predicted: int) -> str:
 def clear_canvas() -> None:
     # A new key gives a fresh, empty canvas.
     st.session_state.canvas_generation += 1
+    new_board_drawing()
 
 
-def drawing_canvas(width: int, key: str):
-    """The pen-width slider and the canvas, white ink on black like MNIST; `key` changes
-    when it is cleared."""
+def new_board_drawing() -> None:
+    """The next answer is a new drawing on the class board, not a change to the last one."""
+    st.session_state["board_drawing"] = st.session_state.get("board_drawing", 0) + 1
+    st.session_state.pop("on_the_board", None)
+
+
+# The canvas at most this tall on screen: beside the answer on a landscape phone, a laptop, or a
+# projector, with room above it for the page's header.
+CANVAS_MAX_HEIGHT = "calc(100vh - 7rem)"
+PEN_WIDTH = 22  # canvas pixels: MNIST's stroke, about a tenth of the digit's height
+
+
+def drawing_canvas(height: int, width: int, key: str, max_height: str = CANVAS_MAX_HEIGHT):
+    """The canvas, white ink on black like MNIST, `width` x `height` canvas pixels scaled to its
+    column (strokes come back in canvas pixels); `key` changes when it is cleared."""
     # Imported here: the component registers itself on import, which needs a running Streamlit.
     from streamlit_drawable_canvas import st_canvas
 
-    pen_width = st.slider("Pen width", min_value=6, max_value=45, value=22, key="pen_width")
-    return st_canvas(
-        stroke_width=pen_width,
+    full_key = f"{key}-{st.session_state.canvas_generation}"
+    canvas = st_canvas(
+        stroke_width=st.session_state.get("pen", PEN_WIDTH),
         stroke_color="#FFFFFF",
         background_color="#000000",
         width=width,
-        height=DIGIT_CANVAS,
+        height=height,
         drawing_mode="freedraw",
         update_streamlit=True,
         return_image_data=True,
-        key=f"{key}-{st.session_state.canvas_generation}",
+        key=full_key,
     )
+    fit_canvas(full_key, width, height, max_height)
+    return canvas
+
+
+def pen_width_slider() -> None:
+    """The pen's width in canvas pixels: the canvas reads it on the next run. Kept apart from
+    the widget's own key, which Streamlit drops on a view without the slider (the presenter's)."""
+    st.session_state.setdefault("pen_width", st.session_state.get("pen", PEN_WIDTH))
+    st.slider("Pen width", min_value=6, max_value=45, key="pen_width", on_change=_keep_pen)
+
+
+def _keep_pen() -> None:
+    st.session_state["pen"] = st.session_state["pen_width"]
 
 
 def save_drawing(label: int) -> bool:
@@ -98,6 +130,9 @@ def save_drawing(label: int) -> bool:
     except MnistCoreError as error:  # busy (another session saving) or unusable: said, kept
         st.session_state["save_error"] = str(error)
         return False
+    # The board's truth, once the drawing is safe: a busy moment here must not save it twice.
+    with contextlib.suppress(MnistCoreError):
+        store.set_truth(session_id(), drawn.number, label)
     st.toast(saved_message(label, drawn.predicted), icon=":material/check_circle:")
     clear_canvas()
     return True
@@ -117,22 +152,22 @@ def save_picked(key: str) -> None:
 def teach(prediction: Prediction, drawing: np.ndarray, model: str) -> None:
     """Confirm or correct the answer: each one is saved for the My handwriting page."""
     st.session_state["last_drawing"] = LastDrawing(
-        prediction.image, prediction.label, model, drawing
+        prediction.image, prediction.label, model, drawing, st.session_state.get("board_drawing", 0)
     )
     if "save_error" in st.session_state:
         st.error(plain(st.session_state.pop("save_error")))
     with st.container(key="teach", border=True):
         st.markdown("**Was it right?** Each answer helps teach a network your handwriting.")
-        yes, fix = st.columns([1, 2], vertical_alignment="bottom")
+        # One above the other: side by side, a narrow column cut both short.
         if prediction.is_digit:
-            yes.button(
+            st.button(
                 f"Yes, it's a {prediction.label}",
                 icon=":material/check:",
                 on_click=save_confirmed,
                 args=(prediction.label,),
             )
         key = f"fix-{st.session_state.canvas_generation}"
-        fix.pills(
+        st.pills(
             "No, I drew a…" if prediction.is_digit else "It is a digit: I drew a…",
             list(range(NUM_CLASSES)),
             key=key,
@@ -141,51 +176,147 @@ def teach(prediction: Prediction, drawing: np.ndarray, model: str) -> None:
         )
 
 
-def one_digit() -> tuple[ModelInfo | None, Prediction | None]:
-    """The canvas beside the answer: the digit, what the network saw, every digit's chance."""
-    drawing, answer = st.columns([1, 1.4], gap="large")
-    with drawing:
-        canvas = drawing_canvas(DIGIT_CANVAS, "canvas")
-        st.button("Clear the canvas", icon=":material/delete:", on_click=clear_canvas)
-        writer_name()
-    with answer:
-        info = choose_model()
-        classifier = cached_classifier(info) if info else None
-        prediction = None
-        if classifier is not None:
-            try:
-                prediction = classifier.classify_drawing(canvas.image_data)
-            except ImageError as error:
-                st.error(str(error))
+def answer(classifier: Classifier | None, canvas, model: str) -> Prediction | None:
+    """The network's answer for the canvas's drawing, put on the class board; None before one
+    (or with a message)."""
+    if classifier is None:
+        return None
+    try:
+        prediction = classifier.classify_drawing(canvas.image_data)
+    except ImageError as error:
+        st.error(str(error))
+        return None
+    if prediction is not None:
+        to_the_board(prediction, model)
+    elif "on_the_board" in st.session_state:  # emptied by the canvas's own reset: a new one next
+        new_board_drawing()
+    return prediction
 
-        digit, seen = st.columns(2)
+
+def to_the_board(prediction: Prediction, model: str) -> None:
+    """Record the answer for the class board, once per change of the drawing: a rerun for a
+    slider or a name does not write again."""
+    store = sample_store()
+    drawing = st.session_state.setdefault("board_drawing", 0)
+    seen = (drawing, prediction.image.tobytes(), model)
+    if store is None or st.session_state.get("on_the_board") == seen:
+        return
+    try:
+        store.record_answer(
+            session_id(),
+            drawing,
+            prediction.image,
+            prediction.label,
+            prediction.is_digit,
+            prediction.confidence,
+            model=model,
+            writer=current_writer(),
+        )
+    except MnistCoreError:
+        return  # the board misses one drawing (a busy or full database); drawing goes on
+    st.session_state["on_the_board"] = seen
+
+
+def one_digit() -> tuple[ModelInfo | None, Prediction | None]:
+    """The canvas beside the answer: the digit, what the network saw, every digit's chance.
+
+    On a phone the columns stack: a compact answer right under the canvas stays in view."""
+    drawing, answering = st.columns([1, 1.2], gap="medium")
+    with drawing:
+        canvas = drawing_canvas(DIGIT_CANVAS, DIGIT_CANVAS, "canvas")
+        compact = st.container(key="answer-compact")
+        st.button("Clear the canvas", icon=":material/delete:", on_click=clear_canvas, key="clear")
+        if shows("pen"):
+            pen_width_slider()
+        if shows("name"):
+            writer_name()
+    with answering:
+        info = choose_model(chooser=shows("model"))
+        classifier = cached_classifier(info) if info else None
+        prediction = answer(classifier, canvas, info.name if info else "")
+        with compact:
+            show_answer(prediction, "draw a digit", size="compact")
+        digit, seen = st.columns(2) if shows("seen") else (st.container(), None)
         with digit, st.container(key="prediction"):
             show_answer(prediction, "draw a digit")
-        with seen:
+        if seen is not None:
             image = pixelated(prediction.image if prediction else None, size=196)
-            st.image(image, caption="What the network sees: 28 × 28 pixels")
-        st.plotly_chart(
-            probability_bars(
-                prediction.probabilities if prediction else None,
-                is_digit=prediction is None or prediction.is_digit,
-            ),
-            key="probabilities",
-            config={"displayModeBar": False},
-        )
+            seen.image(image, caption="What the network sees: 28 × 28 pixels")
+        if shows("bars"):
+            st.plotly_chart(
+                probability_bars(
+                    prediction.probabilities if prediction else None,
+                    is_digit=prediction is None or prediction.is_digit,
+                ),
+                key="probabilities",
+                config={"displayModeBar": False},
+            )
         if classifier is not None:
             rejection_note(classifier)
-        if prediction is not None and info is not None and sample_store() is not None:
+        if (
+            prediction is not None
+            and info is not None
+            and shows("teach")
+            and sample_store() is not None
+        ):
             teach(prediction, canvas.image_data, info.name)
     return info, prediction
 
 
+def presenter() -> None:
+    """The Draw page for a projector: a canvas as tall as the screen, the answer and its bars
+    big beside it, one big Clear; what a lesson's link hides stays hidden."""
+    # Wide enough for the canvas to fill a 4:3 projector's height, the answer beside it.
+    drawing, answering = st.columns([1.8, 1], gap="medium")
+    with drawing:
+        canvas = drawing_canvas(
+            DIGIT_CANVAS, DIGIT_CANVAS, "canvas", max_height="calc(100vh - 7.5rem)"
+        )
+        st.button(
+            "Clear",
+            icon=":material/delete:",
+            on_click=clear_canvas,
+            use_container_width=True,
+            key="present-clear",
+        )
+    with answering:
+        info = choose_model(chooser=False)
+        classifier = cached_classifier(info) if info else None
+        prediction = answer(classifier, canvas, info.name if info else "")
+        with st.container(key="prediction"):
+            show_answer(prediction, "draw a digit", size="presenter")
+        if shows("bars"):
+            st.plotly_chart(
+                probability_bars(
+                    prediction.probabilities if prediction else None,
+                    height=320,
+                    is_digit=prediction is None or prediction.is_digit,
+                    font_size=22,
+                ),
+                key="probabilities",
+                config={"displayModeBar": False},
+            )
+        join, leave = st.columns(2)
+        if shows("join"):
+            with join.popover("Join on a phone", icon=":material/qr_code_2:"):
+                show_join_code()
+        leave.button(
+            "Leave the presenter view",
+            icon=":material/close:",
+            on_click=stop_presenting,
+            key="leave-present",
+        )
+
+
 def whole_number() -> None:
     """A wide canvas for a number: each digit found, boxed, read and charted."""
-    canvas = drawing_canvas(NUMBER_CANVAS[1], "number")
-    clear, chooser = st.columns([1, 2], vertical_alignment="bottom")
-    clear.button("Clear the canvas", icon=":material/delete:", on_click=clear_canvas)
-    with chooser:
-        info = choose_model()
+    canvas = drawing_canvas(*NUMBER_CANVAS, "number")
+    st.button(
+        "Clear the canvas", icon=":material/delete:", on_click=clear_canvas, key="clear-number"
+    )
+    if shows("pen"):
+        pen_width_slider()
+    info = choose_model(chooser=shows("model"))
     classifier = cached_classifier(info) if info else None
     if classifier is None or canvas.image_data is None:
         return

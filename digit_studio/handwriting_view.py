@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from enum import Enum
 from typing import TypeVar
 
+import numpy as np
 import streamlit as st
 
 from digit_studio.resources import model_store
 from digit_studio.text import plain
+from mnist_core.class_board import class_training_set
 from mnist_core.config import FinetuneConfig
 from mnist_core.errors import MnistCoreError
 from mnist_core.finetune import FinetuneTask
@@ -74,14 +77,33 @@ def undo_delete(store: SampleStore) -> None:
     st.session_state.pop("export", None)
 
 
+class Source(Enum):
+    """Fine-tune's drawings other than a writer's: never equal to a name a writer typed."""
+
+    CLASS = "the class board's checked drawings"
+
+
+CLASS = Source.CLASS
+
+
+def drawings_to_learn(
+    store: SampleStore, source: str | Source | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images and labels to fine-tune on: a writer's saved drawings (None: everyone's), or with
+    CLASS the drawings this class checked on the board since it was last cleared."""
+    if isinstance(source, Source):
+        return class_training_set(store.class_answers(with_images=None))
+    return store.arrays(source)
+
+
 def finetune_task(
-    store: SampleStore, writer: str | None, base: ModelInfo, epochs: int
+    store: SampleStore, source: str | Source | None, base: ModelInfo, epochs: int
 ) -> Callable[[], FinetuneTask]:
-    """What Fine-tune trains when pressed: `base` on the drawings of `writer` (None: everyone's),
-    read only then."""
+    """What Fine-tune trains when pressed: `base` on the drawings of `source` (a writer, None
+    for everyone's, CLASS for the class board's), read only then."""
 
     def task() -> FinetuneTask:
-        images, labels = store.arrays(writer)
+        images, labels = drawings_to_learn(store, source)
         config = FinetuneConfig(epochs=epochs)
         return FinetuneTask(base.name, str(model_store().root), images, labels, config)
 

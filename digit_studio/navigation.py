@@ -14,7 +14,7 @@ APP_ICON = "✍️"
 @dataclass(frozen=True)
 class AppPage:
     file: str  # relative to app.py
-    title: str  # the sidebar link; the browser tab says "{title} · Digit Studio"
+    title: str  # the page link; the browser tab says "{title} · Digit Studio"
     icon: str
     url_path: str  # the page's address: /Draw; "" for the home page
     summary: str  # one line for the home page's links
@@ -62,6 +62,13 @@ PAGES = (
     ),
     AppPage(
         "app_pages/models.py", "Models", ":material/inventory_2:", "Models", "The saved networks"
+    ),
+    AppPage(
+        "app_pages/board.py",
+        "Class board",
+        ":material/dashboard:",
+        "Class_board",
+        "The class's drawings, live, and what the network gets wrong",
     ),
     AppPage(
         "app_pages/my_handwriting.py",

@@ -1,21 +1,27 @@
 """What the server loads once and every session shares: st.cache_resource loaders for the model
-store, the models, MNIST, evaluations, the handwriting samples database and the trainings."""
+store, the models, MNIST, evaluations, the handwriting samples database, the class board
+and the trainings."""
 
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
+import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime import Runtime
 
 from digit_studio.text import plain
 from digit_studio.training_hall import TrainingHall, kinds_to_measure
+from mnist_core.class_board import ClassBoard, class_board, wall_label
 from mnist_core.data import Mnist, load_mnist
 from mnist_core.errors import MnistCoreError
 from mnist_core.evaluate import EvaluationResult, evaluate
 from mnist_core.explain import Inspector
+from mnist_core.figures import class_confusion_figure, drawing_wall, png
 from mnist_core.predict import Classifier, load_classifier
 from mnist_core.samples import SampleStore, samples_db_path
 from mnist_core.store import ModelInfo, ModelStore
@@ -93,6 +99,51 @@ def sample_store() -> SampleStore | None:
     """The handwriting samples database, shared by every session; None (with a message) when
     it can't be opened."""
     return _or_message(lambda: _sample_store(str(samples_db_path())))
+
+
+BOARD_SECONDS = 1.0  # how long one reading of the class board serves every session watching it
+WALL_SIZE = 30  # drawings on the wall: a class's latest
+BOARD_HIDDEN = "board_hidden"  # the class setting: "1" while the teacher hides the board
+
+
+@dataclass(frozen=True)
+class BoardReading:
+    """One reading of the class board, with what every watcher would otherwise redraw."""
+
+    board: ClassBoard
+    hidden: bool  # the teacher hid it from students
+    wall: bytes | None  # the newest drawings with their labels, one PNG; None without any
+    confusion: go.Figure | None  # None until a student checked an answer
+
+
+@st.cache_resource(ttl=BOARD_SECONDS, show_spinner=False)
+def _class_board(path: str) -> BoardReading:
+    # One reading a second, however many watch: Streamlit runs it once per key and expiry while
+    # the other sessions wait for its result. Drawing is part of it, and the wall is one
+    # picture: 30 watchers redrawing every 2 s would otherwise encode and fetch 450 a second.
+    store = _sample_store(path)
+    board = class_board(store.class_answers(WALL_SIZE), taken=time.time())
+    shown = [answer for answer in board.wall if answer.image is not None]
+    wall = drawing_wall(
+        [a.image for a in shown if a.image is not None], [wall_label(a) for a in shown]
+    )
+    return BoardReading(
+        board,
+        hidden=store.class_setting(BOARD_HIDDEN) == "1",
+        wall=png(wall) if shown else None,
+        confusion=class_confusion_figure(board.confusion) if board.checked else None,
+    )
+
+
+def cached_class_board() -> BoardReading | None:
+    """The class board as every watcher shows it, at most BOARD_SECONDS old; None (with a
+    message) when the database can't be read."""
+    return _or_message(lambda: _class_board(str(samples_db_path())))
+
+
+def forget_class_board() -> None:
+    """Drop the board's last reading: after the teacher clears or hides it, the next is fresh."""
+    _class_board.clear()
 
 
 @st.cache_resource(show_spinner=False)

@@ -16,18 +16,25 @@ if TYPE_CHECKING:
     from mnist_core.predict import Classifier, Prediction
 
 
-def big_digit(text: str, muted: bool = False) -> None:
-    """The answer, sized for the back row of a classroom.
+# Muted text: 5.4:1 on white, legible on a washed-out projector (WCAG asks 4.5:1).
+MUTED_TEXT = "#5f6b7a"
+# The answer's size: beside the canvas, under it on a phone, and in the presenter view.
+ANSWER_SIZES = {"page": 9.0, "compact": 3.6, "presenter": 13.0}  # rem
+
+
+def big_digit(text: str, muted: bool = False, size: str = "page") -> None:
+    """The answer, sized for the back row of a classroom (`size` one of ANSWER_SIZES).
 
     Styled inline, not by a stylesheet element, so it never renders unstyled mid-rerun.
     """
-    # Muted text may wrap ("That doesn't look like a digit"): centred in the digit's 9rem, so
+    rem = ANSWER_SIZES[size]
+    # Muted text may wrap ("That doesn't look like a digit"): centred in the digit's height, so
     # the page does not jump between an answer and none.
     style = (
-        "font-size:2.2rem;line-height:1.2;min-height:9rem;display:flex;align-items:center;"
-        "justify-content:center;color:#8c9bb0;"
+        f"font-size:{max(1.4, rem / 4):.2f}rem;line-height:1.2;min-height:{rem:g}rem;"
+        f"display:flex;align-items:center;justify-content:center;color:{MUTED_TEXT};"
         if muted
-        else "font-size:9rem;line-height:1;font-weight:700;"
+        else f"font-size:{rem:g}rem;line-height:1;font-weight:700;"
     )
     st.markdown(
         f'<p class="big-digit" style="{style}text-align:center;margin:0">{text}</p>',
@@ -65,16 +72,16 @@ def upload_answer(prediction: Prediction) -> str:
     return f"**{prediction.label}**" if prediction.is_digit else NOT_A_DIGIT
 
 
-def show_answer(prediction: Prediction | None, prompt: str) -> None:
+def show_answer(prediction: Prediction | None, prompt: str, size: str = "page") -> None:
     """The big answer and its caption line; `prompt` (muted) while there is none."""
     if prediction is None:
-        big_digit(prompt, muted=True)
+        big_digit(prompt, muted=True, size=size)
         caption_line("&nbsp;")
     elif not prediction.is_digit:
-        big_digit(NOT_A_DIGIT, muted=True)
+        big_digit(NOT_A_DIGIT, muted=True, size=size)
         caption_line(answer_caption(prediction))
     else:
-        big_digit(str(prediction.label))
+        big_digit(str(prediction.label), size=size)
         caption_line(answer_caption(prediction))
 
 
@@ -101,9 +108,10 @@ def describe(info: ModelInfo) -> str:
     return f"{info.name} ({info.architecture}, {accuracy})"
 
 
-def choose_model(label: str = "Model") -> ModelInfo | None:
+def choose_model(label: str = "Model", chooser: bool = True) -> ModelInfo | None:
     """A select box of the store's models, the default preselected; the choice follows the user
-    from page to page. None (with a message) when the store is empty."""
+    from page to page. Without `chooser` (a lesson's link hides it) the choice so far answers.
+    None (with a message) when the store is empty."""
     store = model_store()
     infos = {info.name: info for info in store.list_models()}
     if not infos:
@@ -113,6 +121,8 @@ def choose_model(label: str = "Model") -> ModelInfo | None:
     chosen = st.session_state.get("chosen_model")
     if chosen not in infos:
         chosen = store.default_name()
+    if not chooser:
+        return infos.get(chosen or "", infos[names[0]])
     name = st.selectbox(
         label,
         names,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -10,6 +12,7 @@ import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont
 from plotly.subplots import make_subplots
 
+from mnist_core.class_board import WallLabel
 from mnist_core.data import IMAGE_SHAPE, NUM_CLASSES
 from mnist_core.progress import BatchEnded, EpochEnded
 
@@ -21,6 +24,8 @@ if TYPE_CHECKING:  # both import TensorFlow; a figure only reads their results
 DIGITS = [str(digit) for digit in range(NUM_CLASSES)]
 ACCENT = "#ff4b4b"  # Streamlit's primary red: the winning class
 MUTED = "#8c9bb0"
+INK = "#31333f"  # Streamlit's text colour: 12.5:1 on white
+INK_RGB = (49, 51, 63)
 TRAIN_COLOUR = "#1f77b4"
 VALIDATION_COLOUR = "#ff7f0e"
 SURE_COLOUR = (33, 195, 84)  # a digit read with confidence
@@ -42,12 +47,16 @@ def _layout(figure: go.Figure, height: int) -> go.Figure:
 
 
 def probability_bars(
-    probabilities: np.ndarray | None, height: int = 300, is_digit: bool = True
+    probabilities: np.ndarray | None,
+    height: int = 300,
+    is_digit: bool = True,
+    font_size: int | None = None,
 ) -> go.Figure:
     """Per-digit probabilities in %, the top one highlighted, on a fixed 0-100 axis; all muted
     for an input that is not a digit: only best guesses.
 
-    None draws the empty chart, so the layout does not jump when the first digit arrives.
+    None draws the empty chart, so the layout does not jump when the first digit arrives;
+    `font_size` enlarges every label (the presenter view's, read across a room).
     """
     values = np.zeros(10) if probabilities is None else np.asarray(probabilities) * 100
     top = int(np.argmax(values)) if probabilities is not None and is_digit else -1
@@ -63,8 +72,15 @@ def probability_bars(
         )
     )
     figure.update_yaxes(range=[0, 110], ticksuffix="%", fixedrange=True, dtick=25)
-    figure.update_xaxes(type="category", fixedrange=True, title_text="digit")
-    return _layout(figure, height)
+    # Every digit labelled, even where large labels would have plotly show every other one.
+    figure.update_xaxes(type="category", fixedrange=True, title_text="digit", dtick=1)
+    _layout(figure, height)
+    if font_size is not None:  # set on each label: Streamlit's theme sets small, pale ticks
+        label = {"size": font_size, "color": INK}
+        figure.update_traces(textfont=label)
+        figure.update_xaxes(tickfont=label, title_font=label)
+        figure.update_yaxes(tickfont=label)
+    return figure
 
 
 def pixelated(image: np.ndarray | None, size: int = 280) -> np.ndarray:
@@ -191,25 +207,75 @@ def race_curves(runs: Sequence[tuple[str, Sequence[BatchEnded]]], height: int = 
     return _layout(figure, height).update_layout(showlegend=True)
 
 
-def confusion_matrix_figure(result: EvaluationResult, height: int = 520) -> go.Figure:
-    """The confusion matrix as a heatmap: rows the true digit, columns the prediction."""
-    counts = result.confusion
-    # Log colour scale, so the few mistakes show next to the ~1,000 correct per digit.
+def _counts_heatmap(
+    shade: np.ndarray, counts: np.ndarray, said: list[str], axes: tuple[str, str], height: int
+) -> go.Figure:
+    """Counts in a grid, rows the true digit, columns what was said, shaded by `shade`; `axes`
+    names the columns and the rows."""
     figure = go.Figure(
         go.Heatmap(
-            z=np.log10(counts + 1),
-            x=DIGITS,
+            z=shade,
+            x=said,
             y=DIGITS,
             text=counts,
             texttemplate="%{text}",
             colorscale="Blues",
             showscale=False,
-            hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
+            hovertemplate=f"{axes[1]} %{{y}}, {axes[0]} %{{x}}: %{{text}}<extra></extra>",
         )
     )
-    figure.update_xaxes(title_text="predicted", side="top", type="category")
-    figure.update_yaxes(title_text="true digit", autorange="reversed", type="category")
+    figure.update_xaxes(title_text=axes[0], side="top", type="category")
+    figure.update_yaxes(title_text=axes[1], autorange="reversed", type="category")
     return _layout(figure, height)
+
+
+def confusion_matrix_figure(result: EvaluationResult, height: int = 520) -> go.Figure:
+    """The confusion matrix as a heatmap: rows the true digit, columns the prediction."""
+    counts = result.confusion
+    # Log colour scale, so the few mistakes show next to the ~1,000 correct per digit.
+    return _counts_heatmap(
+        np.log10(counts + 1), counts, DIGITS, ("predicted", "true digit"), height
+    )
+
+
+RIGHT_COLOUR = (27, 127, 59)  # a checked answer the network got right: 5.3:1 on white
+WRONG_COLOUR = (198, 40, 40)  # one it got wrong: 5.6:1 on white
+
+
+def drawing_wall(
+    images: Sequence[np.ndarray], labels: Sequence[WallLabel], columns: int = 10
+) -> np.ndarray:
+    """The class's drawings in one picture, each (28, 28) uint8 image above its label: who drew
+    it, what the network said, green when right, red when wrong. One picture, encoded once,
+    is what every watcher of the board fetches."""
+    tile, text, gap = 112, 40, 10
+    rows = max(1, math.ceil(len(images) / columns))
+    picture = Image.new("RGB", (columns * (tile + gap), rows * (tile + text + gap)), "white")
+    pencil = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=15)
+    for index, (image, label) in enumerate(zip(images, labels, strict=True)):
+        left = (index % columns) * (tile + gap)
+        top = (index // columns) * (tile + text + gap)
+        picture.paste(Image.fromarray(pixelated(image / 255, size=tile)), (left, top))
+        colour = {True: RIGHT_COLOUR, False: WRONG_COLOUR, None: INK_RGB}[label.right]
+        name = label.writer if len(label.writer) <= 14 else label.writer[:13] + "…"
+        pencil.text((left, top + tile + 2), name or "anonymous", fill=INK_RGB, font=font)
+        pencil.text((left, top + tile + 20), label.verdict, fill=colour, font=font)
+    return np.asarray(picture)
+
+
+def png(picture: np.ndarray) -> bytes:
+    """A picture (uint8, grey or RGB) as PNG bytes: encoded once, shown by many sessions."""
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def class_confusion_figure(confusion: np.ndarray, height: int = 440) -> go.Figure:
+    """The class's checked drawings as a heatmap: rows what was drawn, columns what the network
+    said, the last column "not a digit"."""
+    said = [*DIGITS, "not a digit"][: confusion.shape[1]]
+    return _counts_heatmap(confusion, confusion, said, ("the network said", "we drew"), height)
 
 
 def per_class_figure(result: EvaluationResult, height: int = 320) -> go.Figure:

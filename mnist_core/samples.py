@@ -1,4 +1,5 @@
-"""The user's own labelled drawings, kept in SQLite: what "Learn my handwriting" trains on.
+"""The user's own labelled drawings, kept in SQLite: what "Learn my handwriting" trains on; and
+the class's answers: what the network said to every student's drawing, for the class board.
 
 SQLite because it is in Python and safe for many writers: every call opens its own connection,
 writes run in one transaction each (so a killed process loses at most the write in flight), and
@@ -33,6 +34,7 @@ SAMPLES_DB_VARIABLE = "DIGIT_STUDIO_SAMPLES_DB"
 DEFAULT_SAMPLES_DB = Path("data", "handwriting.sqlite3")  # in the working directory, as models/
 BUSY_SECONDS = 2  # the longest a call waits for another session's write: a page must not hang
 MAX_SAMPLES = 60_000  # in one database: a class's handwriting, as many as MNIST's training set
+MAX_ANSWERS = 60_000  # the class board's answers, bounded as the samples are
 MAX_IMPORT = 10_000  # samples in one imported file: a handwriting set, not a dataset
 MAX_IMPORT_BYTES = 64_000_000  # an imported file, and its arrays unpacked: 10,000 float64 images
 MAX_IMPORT_ARRAYS = 8  # a samples file holds two, x and y
@@ -50,8 +52,28 @@ MIGRATIONS = (
     )""",
     """ALTER TABLE samples ADD COLUMN writer TEXT NOT NULL DEFAULT '';
     CREATE INDEX samples_by_writer ON samples (writer, label)""",
+    f"""CREATE TABLE answers (
+        id INTEGER PRIMARY KEY,
+        created REAL NOT NULL,
+        updated REAL NOT NULL,
+        session TEXT NOT NULL,
+        drawing INTEGER NOT NULL,
+        writer TEXT NOT NULL DEFAULT '',
+        model TEXT,
+        predicted INTEGER NOT NULL CHECK (predicted BETWEEN 0 AND 9),
+        is_digit INTEGER NOT NULL CHECK (is_digit IN (0, 1)),
+        confidence REAL NOT NULL,
+        truth INTEGER CHECK (truth BETWEEN 0 AND 9),
+        image BLOB NOT NULL CHECK (length(image) = {IMAGE_SIZE**2}),
+        UNIQUE (session, drawing)
+    );
+    CREATE INDEX answers_by_updated ON answers (updated);
+    CREATE TABLE class_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)""",
 )
 COLUMNS = "id, created, label, predicted, model, writer, image, drawing"
+ANSWER_COLUMNS = (
+    "id, created, updated, session, drawing, writer, model, predicted, is_digit, confidence, truth"
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +88,24 @@ class Sample:
     writer: str
     image: np.ndarray
     drawing_png: bytes | None  # the canvas as drawn
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the network said to one drawing of a student's session, for the class board."""
+
+    id: int
+    created: float  # the first answer to this drawing, seconds since the epoch
+    updated: float  # the latest answer to it
+    session: str  # a random id of the browser session
+    drawing: int  # which drawing of that session: the canvas number
+    writer: str  # "" unless the student gave a name
+    model: str | None
+    predicted: int  # the network's digit; its best guess when it said "not a digit"
+    is_digit: bool
+    confidence: float
+    truth: int | None  # what the student said it was, None until they say
+    image: np.ndarray | None  # the 28x28 uint8 input; None when loaded without images
 
 
 def samples_db_path() -> Path:
@@ -326,6 +366,103 @@ class SampleStore:
         self.add_many(images, labels, writer=writer)
         return len(labels)
 
+    def record_answer(
+        self,
+        session: str,
+        drawing: int,
+        image: np.ndarray,
+        predicted: int,
+        is_digit: bool,
+        confidence: float,
+        model: str | None = None,
+        writer: str = "",
+    ) -> int:
+        """Keep the network's answer to a drawing; returns its id. A later answer to the same
+        drawing replaces it, keeping when it was first answered and what the student said."""
+        pixels = _as_pixels(image)
+        if pixels.shape != IMAGE_SHAPE:
+            raise SampleStoreError(f"an answer's image must be 28x28, not {pixels.shape}")
+        confidence = float(confidence)
+        if not 0 <= confidence <= 1:  # also refuses NaN
+            raise SampleStoreError(f"confidence {confidence} is not a probability 0-1")
+        key = (str(session), int(drawing))
+        now = time.time()
+        row = (
+            *key,
+            now,
+            now,
+            writer.strip()[:64],
+            model,
+            _as_label(predicted),
+            int(bool(is_digit)),
+            confidence,
+            pixels.tobytes(),
+        )
+        with self._connect() as db, _transaction(db):
+            held, replacing = db.execute(
+                "SELECT COUNT(*), EXISTS (SELECT 1 FROM answers WHERE session = ? AND drawing = ?)"
+                " FROM answers",
+                key,
+            ).fetchone()
+            if held >= MAX_ANSWERS and not replacing:
+                raise SampleStoreError(
+                    f"the class board holds {held:,} answers and keeps at most {MAX_ANSWERS:,}; "
+                    "export them and clear the class to make room"
+                )
+            rows = db.execute(
+                "INSERT INTO answers (session, drawing, created, updated, writer, model,"
+                " predicted, is_digit, confidence, image) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (session, drawing) DO UPDATE SET updated = excluded.updated,"
+                " writer = excluded.writer, model = excluded.model,"
+                " predicted = excluded.predicted, is_digit = excluded.is_digit,"
+                " confidence = excluded.confidence, image = excluded.image"
+                " RETURNING id",
+                row,
+            ).fetchall()  # all, not one: the statement must be finished before COMMIT
+            return rows[0][0]
+
+    def set_truth(self, session: str, drawing: int, truth: int) -> bool:
+        """Keep what the student said the drawing was; False when it has no answer."""
+        with self._connect() as db, _transaction(db):
+            cursor = db.execute(
+                "UPDATE answers SET truth = ? WHERE session = ? AND drawing = ?",
+                (_as_label(truth), str(session), int(drawing)),
+            )
+            return cursor.rowcount > 0
+
+    def class_answers(self, with_images: int | None = 24) -> list[Answer]:
+        """Every answer, newest first, with the images of the `with_images` newest only (None:
+        all). One query, so a whole board refresh reads one consistent snapshot."""
+        limit = None if with_images is None else max(0, int(with_images))
+        with self._connect() as db:
+            rows = db.execute(
+                f"SELECT {ANSWER_COLUMNS}, CASE WHEN ?1 IS NULL"
+                " OR ROW_NUMBER() OVER (ORDER BY updated DESC, id DESC) <= ?1 THEN image END"
+                " FROM answers ORDER BY updated DESC, id DESC",
+                (limit,),
+            ).fetchall()
+        return [_answer(row) for row in rows]
+
+    def clear_answers(self) -> int:
+        """Delete every answer on the class board; returns how many there were."""
+        with self._connect() as db, _transaction(db):
+            return db.execute("DELETE FROM answers").rowcount
+
+    def class_setting(self, name: str, default: str = "") -> str:
+        """A setting the teacher chose for the class board, `default` when never set."""
+        with self._connect() as db:
+            row = db.execute("SELECT value FROM class_settings WHERE name = ?", (name,)).fetchone()
+        return default if row is None else row[0]
+
+    def set_class_setting(self, name: str, value: str) -> None:
+        """Keep a class board setting for every session: the last value set wins."""
+        with self._connect() as db, _transaction(db):
+            db.execute(
+                "INSERT INTO class_settings (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
 
 @contextlib.contextmanager
 def _transaction(db: sqlite3.Connection) -> Iterator[None]:
@@ -365,6 +502,24 @@ def _sample(row: tuple) -> Sample:
         writer=row[5],
         image=np.frombuffer(row[6], np.uint8).reshape(IMAGE_SHAPE),
         drawing_png=row[7],
+    )
+
+
+def _answer(row: tuple) -> Answer:
+    """An Answer from a row of ANSWER_COLUMNS and the image, or NULL for none."""
+    return Answer(
+        id=row[0],
+        created=row[1],
+        updated=row[2],
+        session=row[3],
+        drawing=row[4],
+        writer=row[5],
+        model=row[6],
+        predicted=row[7],
+        is_digit=bool(row[8]),
+        confidence=row[9],
+        truth=row[10],
+        image=None if row[11] is None else np.frombuffer(row[11], np.uint8).reshape(IMAGE_SHAPE),
     )
 
 

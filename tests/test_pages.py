@@ -71,7 +71,7 @@ def test_draw_page_clear_gives_a_fresh_canvas(store, stored_model, mnist):
     at.session_state["canvas-0"] = canvas_value(mnist_on_canvas(mnist.x_test[0]))
     at.run()
     assert shown_digit(at) != "none"
-    at.button[0].click().run()
+    at.button(key="clear").click().run()
     assert at.session_state["canvas_generation"] == 1
     assert shown_digit(at) == "none"
 

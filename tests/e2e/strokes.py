@@ -1,4 +1,7 @@
-"""Pen strokes of digits in 280x280 canvas coordinates, and ways to draw them in a page."""
+"""Pen strokes of digits in 280x280 canvas coordinates, and ways to draw them in a page.
+
+The page scales a canvas to the width it is given: a stroke's canvas pixels are mapped onto the
+canvas's box on screen (`pixels`: the canvas's width in canvas pixels)."""
 
 from __future__ import annotations
 
@@ -42,27 +45,30 @@ def interpolate(stroke: Stroke, step: float = 6.0) -> Stroke:
     return points
 
 
-def draw_with_mouse(page, canvas_box: dict, strokes: list[Stroke]) -> None:
+def on_screen(canvas_box: dict, stroke: Stroke, pixels: int) -> Stroke:
+    """A stroke's points in page coordinates, on a canvas `pixels` wide shown in `canvas_box`."""
+    scale = canvas_box["width"] / pixels
+    return [(canvas_box["x"] + x * scale, canvas_box["y"] + y * scale) for x, y in stroke]
+
+
+def draw_with_mouse(page, canvas_box: dict, strokes: list[Stroke], pixels: int = 280) -> None:
     for stroke in strokes:
-        points = interpolate(stroke)
-        x, y = canvas_box["x"], canvas_box["y"]
-        page.mouse.move(x + points[0][0], y + points[0][1])
+        points = on_screen(canvas_box, interpolate(stroke), pixels)
+        page.mouse.move(*points[0])
         page.mouse.down()
-        for px, py in points[1:]:
-            page.mouse.move(x + px, y + py)
+        for point in points[1:]:
+            page.mouse.move(*point)
         page.mouse.up()
 
 
-def draw_with_touch(page, canvas_box: dict, strokes: list[Stroke]) -> None:
+def draw_with_touch(page, canvas_box: dict, strokes: list[Stroke], pixels: int = 280) -> None:
     """Real touch events through the DevTools protocol, as a finger on a tablet sends them."""
     session = page.context.new_cdp_session(page)
     for stroke in strokes:
-        points = interpolate(stroke)
-        x, y = canvas_box["x"], canvas_box["y"]
+        points = on_screen(canvas_box, interpolate(stroke), pixels)
         kinds = ["touchStart"] + ["touchMove"] * (len(points) - 1)
-        for kind, (px, py) in zip(kinds, points, strict=True):
+        for kind, (x, y) in zip(kinds, points, strict=True):
             session.send(
-                "Input.dispatchTouchEvent",
-                {"type": kind, "touchPoints": [{"x": x + px, "y": y + py}]},
+                "Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]}
             )
         session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
