@@ -61,7 +61,10 @@ def test_three_students_draw_and_the_board_shows_them_all(browser, app_url, arti
     teacher = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     teacher.goto(f"{app_url}/Class_board")
     expect(teacher.get_by_role("heading", name="Class board")).to_be_visible()
-    wait_until_idle(teacher)
+    # The wall has drawn: the drawings so far (other tests') counted, or none yet.
+    expect(
+        teacher.get_by_text("Updated at").or_(teacher.get_by_text("No drawings yet"))
+    ).to_be_visible()
     count = teacher.get_by_test_id("stMetricValue").first
     before = int(count.inner_text()) if count.count() else 0  # other tests' drawings
     students = []
