@@ -107,7 +107,7 @@ def test_a_narrow_number_canvas_still_reads_four_digits(browser, app_url, artifa
     for place, digit in enumerate("1701"):
         strokes = [[(x + 170 * place, y) for x, y in stroke] for stroke in DIGIT_STROKES[digit]]
         draw(page, canvas, strokes, pixels=720)
-        wait_until_idle(page)  # a hand between digits; a stroke mid-rerun can be lost
-    expect(page.locator(".st-key-number .big-digit")).to_have_text("1701")
+        # A hand between digits: the next stroke once this one is read (mid-rerun it is lost).
+        expect(page.locator(".st-key-number .big-digit")).to_have_text("1701"[: place + 1])
     page.screenshot(path=artifacts / f"room-{room}-number.png", full_page=True)
     page.context.close()
