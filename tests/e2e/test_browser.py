@@ -204,7 +204,5 @@ def test_a_whole_number_is_read_digit_by_digit(page, app_url, artifacts):
     for place, digit in enumerate("170"):
         strokes = [[(x + 230 * place, y) for x, y in stroke] for stroke in DIGIT_STROKES[digit]]
         draw_with_mouse(page, box, strokes, pixels=720)
-        # A hand between digits: the next stroke once this one is read (mid-rerun it is lost).
-        expect(page.locator(".st-key-number .big-digit")).to_have_text("170"[: place + 1])
     wait_until_idle(page)
     page.screenshot(path=artifacts / "draw-number.png", full_page=True)
