@@ -9,6 +9,7 @@ import types
 
 import numpy as np
 import pytest
+from test_samples import digit
 
 from mnist_core import samples as samples_module
 from mnist_core.class_board import (
@@ -26,12 +27,6 @@ from mnist_core.class_board import (
 )
 from mnist_core.errors import SampleStoreError
 from mnist_core.samples import MIGRATIONS, Answer, SampleStore
-
-
-def digit(value: int = 1) -> np.ndarray:
-    image = np.zeros((28, 28), np.uint8)
-    image[4:24, 13:15] = 255 // max(1, value)
-    return image
 
 
 def answer(
