@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from digit_studio.draw_view import inside_the_network, one_digit, presenter, whole_number
+from digit_studio.draw_view import digit_and_inside, presenter, whole_number
 from digit_studio.lesson import presenting, shows, start_presenting
 
 st.session_state.setdefault("canvas_generation", 0)
@@ -38,15 +38,6 @@ st.caption(
 )
 
 if mode == "One digit":
-    info, prediction = one_digit()
-    if shows("inside"):
-        with st.expander(
-            "Inside the network", icon=":material/neurology:", key="inside", on_change="rerun"
-        ) as inside:
-            if inside.open:
-                if info is None or prediction is None:
-                    st.caption("Draw a digit to look inside the network.")
-                else:
-                    inside_the_network(info, prediction)
+    digit_and_inside()
 else:
     whole_number()

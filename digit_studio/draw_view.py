@@ -133,7 +133,9 @@ def save_drawing(label: int) -> bool:
     # The board's truth, once the drawing is safe: a busy moment here must not save it twice.
     with contextlib.suppress(MnistCoreError):
         store.set_truth(session_id(), drawn.number, label)
-    st.toast(saved_message(label, drawn.predicted), icon=":material/check_circle:")
+    # Shown by the next run of the canvas's fragment: an element drawn from a callback of a
+    # fragment would land at the top of the page.
+    st.session_state["saved_note"] = saved_message(label, drawn.predicted)
     clear_canvas()
     return True
 
@@ -176,13 +178,15 @@ def teach(prediction: Prediction, drawing: np.ndarray, model: str) -> None:
         )
 
 
-def answer(classifier: Classifier | None, canvas, model: str) -> Prediction | None:
-    """The network's answer for the canvas's drawing, put on the class board; None before one
-    (or with a message)."""
+def answer(
+    classifier: Classifier | None, drawing: np.ndarray | None, model: str
+) -> Prediction | None:
+    """The network's answer for the canvas's drawing (RGBA; None while empty), put on the class
+    board; None before one (or with a message)."""
     if classifier is None:
         return None
     try:
-        prediction = classifier.classify_drawing(canvas.image_data)
+        prediction = classifier.classify_drawing(drawing)
     except ImageError as error:
         st.error(str(error))
         return None
@@ -221,9 +225,12 @@ def one_digit() -> tuple[ModelInfo | None, Prediction | None]:
     """The canvas beside the answer: the digit, what the network saw, every digit's chance.
 
     On a phone the columns stack: a compact answer right under the canvas stays in view."""
+    if note := st.session_state.pop("saved_note", None):
+        st.toast(note, icon=":material/check_circle:")
     drawing, answering = st.columns([1, 1.2], gap="medium")
     with drawing:
-        canvas = drawing_canvas(DIGIT_CANVAS, DIGIT_CANVAS, "canvas")
+        # Decoded once: the canvas sends its drawing as a PNG, decoded on each read of image_data.
+        drawn = drawing_canvas(DIGIT_CANVAS, DIGIT_CANVAS, "canvas").image_data
         compact = st.container(key="answer-compact")
         st.button("Clear the canvas", icon=":material/delete:", on_click=clear_canvas, key="clear")
         if shows("pen"):
@@ -233,7 +240,7 @@ def one_digit() -> tuple[ModelInfo | None, Prediction | None]:
     with answering:
         info = choose_model(chooser=shows("model"))
         classifier = cached_classifier(info) if info else None
-        prediction = answer(classifier, canvas, info.name if info else "")
+        prediction = answer(classifier, drawn, info.name if info else "")
         with compact:
             show_answer(prediction, "draw a digit", size="compact")
         digit, seen = st.columns(2) if shows("seen") else (st.container(), None)
@@ -259,19 +266,37 @@ def one_digit() -> tuple[ModelInfo | None, Prediction | None]:
             and shows("teach")
             and sample_store() is not None
         ):
-            teach(prediction, canvas.image_data, info.name)
+            teach(prediction, drawn, info.name)
     return info, prediction
 
 
+@st.fragment
+def digit_and_inside() -> None:
+    """The canvas, its answer and the inside of the network. A fragment: a stroke reruns only
+    this, not the page around it (every element a rerun sends costs the server CPU)."""
+    info, prediction = one_digit()
+    if not shows("inside"):
+        return
+    with st.expander(
+        "Inside the network", icon=":material/neurology:", key="inside", on_change="rerun"
+    ) as inside:
+        if inside.open:
+            if info is None or prediction is None:
+                st.caption("Draw a digit to look inside the network.")
+            else:
+                inside_the_network(info, prediction)
+
+
+@st.fragment
 def presenter() -> None:
     """The Draw page for a projector: a canvas as tall as the screen, the answer and its bars
     big beside it, one big Clear; what a lesson's link hides stays hidden."""
     # Wide enough for the canvas to fill a 4:3 projector's height, the answer beside it.
     drawing, answering = st.columns([1.8, 1], gap="medium")
     with drawing:
-        canvas = drawing_canvas(
+        drawn = drawing_canvas(
             DIGIT_CANVAS, DIGIT_CANVAS, "canvas", max_height="calc(100vh - 7.5rem)"
-        )
+        ).image_data
         st.button(
             "Clear",
             icon=":material/delete:",
@@ -282,7 +307,7 @@ def presenter() -> None:
     with answering:
         info = choose_model(chooser=False)
         classifier = cached_classifier(info) if info else None
-        prediction = answer(classifier, canvas, info.name if info else "")
+        prediction = answer(classifier, drawn, info.name if info else "")
         with st.container(key="prediction"):
             show_answer(prediction, "draw a digit", size="presenter")
         if shows("bars"):
@@ -300,17 +325,16 @@ def presenter() -> None:
         if shows("join"):
             with join.popover("Join on a phone", icon=":material/qr_code_2:"):
                 show_join_code()
-        leave.button(
-            "Leave the presenter view",
-            icon=":material/close:",
-            on_click=stop_presenting,
-            key="leave-present",
-        )
+        if leave.button("Leave the presenter view", icon=":material/close:", key="leave-present"):
+            stop_presenting()
+            st.rerun()  # the whole page, not this fragment: its layout is the presenter's
 
 
+@st.fragment
 def whole_number() -> None:
-    """A wide canvas for a number: each digit found, boxed, read and charted."""
-    canvas = drawing_canvas(*NUMBER_CANVAS, "number")
+    """A wide canvas for a number: each digit found, boxed, read and charted; a fragment, as
+    `digit_and_inside` is."""
+    drawn = drawing_canvas(*NUMBER_CANVAS, "number").image_data  # decoded once
     st.button(
         "Clear the canvas", icon=":material/delete:", on_click=clear_canvas, key="clear-number"
     )
@@ -318,10 +342,10 @@ def whole_number() -> None:
         pen_width_slider()
     info = choose_model(chooser=shows("model"))
     classifier = cached_classifier(info) if info else None
-    if classifier is None or canvas.image_data is None:
+    if classifier is None or drawn is None:
         return
     try:
-        reading = read_number(classifier, canvas.image_data)
+        reading = read_number(classifier, drawn)
     except EmptyImageError:
         big_digit("write a number", muted=True)
         return
@@ -334,7 +358,7 @@ def whole_number() -> None:
         else:
             big_digit("no digits found", muted=True)
         caption_line(number_caption(reading))
-    st.image(number_boxes(canvas.image_data, reading), caption="The pieces found, left to right")
+    st.image(number_boxes(drawn, reading), caption="The pieces found, left to right")
     columns = st.columns(len(reading.digits))
     for index, (column, digit) in enumerate(zip(columns, reading.digits, strict=True)):
         with column:

@@ -5,6 +5,7 @@ and the trainings."""
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,12 @@ import streamlit as st
 from streamlit.runtime import Runtime
 
 from digit_studio.text import plain
-from digit_studio.training_hall import TrainingHall, kinds_to_measure
+from digit_studio.training_hall import (
+    DEFAULT_SLOTS,
+    TrainingHall,
+    kinds_to_measure,
+    training_slots,
+)
 from mnist_core.class_board import ClassBoard, class_board, wall_label
 from mnist_core.data import Mnist, load_mnist
 from mnist_core.errors import MnistCoreError
@@ -23,10 +29,16 @@ from mnist_core.evaluate import EvaluationResult, evaluate
 from mnist_core.explain import Inspector
 from mnist_core.figures import class_confusion_figure, drawing_wall, png
 from mnist_core.predict import Classifier, load_classifier
-from mnist_core.samples import SampleStore, samples_db_path
+from mnist_core.samples import (
+    SampleStore,
+    open_sample_store,
+    samples_database,
+    samples_database_url,
+)
 from mnist_core.store import ModelInfo, ModelStore
 
 T = TypeVar("T")
+_LOGGER = logging.getLogger(__name__)
 
 
 def model_store() -> ModelStore:
@@ -43,11 +55,30 @@ def spare_the_garbage_collector() -> None:
     gc.freeze()
 
 
+def keep_compiled_models() -> None:
+    """Stop Streamlit calling keras' clear_session after every script run.
+
+    A fix from the days of TensorFlow 1's graphs (streamlit#843), it now empties TensorFlow's
+    kernel cache: the next call of every cached model compiles its graph again, ~35 ms of CPU
+    per answer where the call itself takes ~2. Our models live as long as the server, and the
+    app never imports matplotlib, the other module that cleanup serves.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = _clean_nothing
+
+
+def _clean_nothing() -> None:
+    """What Streamlit cleans after a run in a server whose models are kept: nothing."""
+
+
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
 def _classifier(name: str, file: str) -> Classifier:
     # `file` changes when a model is saved again under the same name: a new cache entry.
     classifier = load_classifier(name, model_store())
     spare_the_garbage_collector()
+    keep_compiled_models()
     return classifier
 
 
@@ -91,14 +122,14 @@ def cached_evaluation(info: ModelInfo) -> EvaluationResult | None:
 
 
 @st.cache_resource(show_spinner=False)
-def _sample_store(path: str) -> SampleStore:
-    return SampleStore(path)  # opened, checked and migrated once per server
+def _sample_store(database: str) -> SampleStore:
+    return open_sample_store(database)  # opened, checked and migrated once per server
 
 
 def sample_store() -> SampleStore | None:
-    """The handwriting samples database, shared by every session; None (with a message) when
-    it can't be opened."""
-    return _or_message(lambda: _sample_store(str(samples_db_path())))
+    """The handwriting samples database the environment names (PostgreSQL's URL or SQLite's
+    file), shared by every session; None (with a message) when it can't be opened."""
+    return _or_message(lambda: _sample_store(samples_database()))
 
 
 BOARD_SECONDS = 1.0  # how long one reading of the class board serves every session watching it
@@ -117,11 +148,11 @@ class BoardReading:
 
 
 @st.cache_resource(ttl=BOARD_SECONDS, show_spinner=False)
-def _class_board(path: str) -> BoardReading:
+def _class_board(database: str) -> BoardReading:
     # One reading a second, however many watch: Streamlit runs it once per key and expiry while
     # the other sessions wait for its result. Drawing is part of it, and the wall is one
     # picture: 30 watchers redrawing every 2 s would otherwise encode and fetch 450 a second.
-    store = _sample_store(path)
+    store = _sample_store(database)
     board = class_board(store.class_answers(WALL_SIZE), taken=time.time())
     shown = [answer for answer in board.wall if answer.image is not None]
     wall = drawing_wall(
@@ -138,7 +169,7 @@ def _class_board(path: str) -> BoardReading:
 def cached_class_board() -> BoardReading | None:
     """The class board as every watcher shows it, at most BOARD_SECONDS old; None (with a
     message) when the database can't be read."""
-    return _or_message(lambda: _class_board(str(samples_db_path())))
+    return _or_message(lambda: _class_board(samples_database()))
 
 
 def forget_class_board() -> None:
@@ -149,5 +180,17 @@ def forget_class_board() -> None:
 @st.cache_resource(show_spinner=False)
 def training_hall() -> TrainingHall:
     """The server's trainings, with a worker warming up from the first page anyone opens; it
-    times each kind of training while idle, except where no server runs (AppTest)."""
-    return TrainingHall(measure=kinds_to_measure() if Runtime.exists() else ())
+    times each kind of training while idle, except where no server runs (AppTest). Servers
+    sharing a PostgreSQL database ($DIGIT_STUDIO_DATABASE_URL) share its queue of trainings."""
+    cluster, slots = None, DEFAULT_SLOTS
+    try:
+        url = samples_database_url()
+        if url is not None:
+            cluster, slots = _sample_store(url), training_slots()
+    except MnistCoreError as error:  # drawing must go on: this server queues on its own
+        _LOGGER.warning("trainings queue on this server only: %s", error)
+    return TrainingHall(
+        measure=kinds_to_measure() if Runtime.exists() else (),
+        cluster=cluster,
+        slots=slots,
+    )

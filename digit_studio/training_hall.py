@@ -1,10 +1,18 @@
 """The server's trainings: one at a time (on two cores a second would halve both and starve
 everyone's predictions), the others queued in order, a warm worker waiting for the next, and the
-measured pace of each kind of training, so that buttons and queues can say how long."""
+measured pace of each kind of training, so that buttons and queues can say how long.
+
+Servers sharing a PostgreSQL database share its queue of training turns: a job here also waits
+for its turn there, so that the whole cluster runs `slots` trainings at once, in order."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
@@ -12,13 +20,26 @@ from digit_studio.training_jobs import ABANDON_SECONDS, JobState, TrainingJob, a
 from digit_studio.training_worker import Measured, Ready, Worker
 from mnist_core.config import PRESETS, TrainingConfig
 from mnist_core.data import Mnist
-from mnist_core.errors import MnistCoreError
+from mnist_core.errors import ConfigError, MnistCoreError, SampleStoreError
 from mnist_core.models import ARCHITECTURES
 from mnist_core.run import TrainingTask
+from mnist_core.samples import SampleStore
 from mnist_core.speed import TEST_IMAGES, Speed, SpeedKey, expected_seconds, speed_key
 
+_LOGGER = logging.getLogger(__name__)
 MAX_QUEUE = 40  # a class and its teacher
 NEWS_POLL_SECONDS = 1.0
+SLOTS_VARIABLE = "DIGIT_STUDIO_TRAINING_SLOTS"
+DEFAULT_SLOTS = 1  # trainings a cluster runs at once: one per machine of two cores
+BEAT_SECONDS = 1.0  # how often a cluster's hall renews its turns and asks for the next
+
+
+def training_slots() -> int:
+    """How many trainings a cluster runs at once: $DIGIT_STUDIO_TRAINING_SLOTS, else 1."""
+    value = os.environ.get(SLOTS_VARIABLE) or str(DEFAULT_SLOTS)
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{SLOTS_VARIABLE} must be a whole number of 1 or more, not {value!r}")
+    return int(value)
 
 
 def kinds_to_measure() -> list[TrainingConfig]:
@@ -44,10 +65,24 @@ class TrainingHall:
     that the pace of each is known before anyone trains one. It is ended when a training starts
     (a pace timed beside a training would be wrong, and would slow it) and started again for
     the kinds not yet timed when the server is idle again.
+
+    With a `cluster` database every job also takes a turn in its queue and starts only once
+    `claim_training` grants it, within `slots` trainings at once across the servers; a thread
+    renews this server's turns and asks again every BEAT_SECONDS.
     """
 
-    def __init__(self, measure: Sequence[TrainingConfig] = (), max_queue: int = MAX_QUEUE) -> None:
+    def __init__(
+        self,
+        measure: Sequence[TrainingConfig] = (),
+        max_queue: int = MAX_QUEUE,
+        cluster: SampleStore | None = None,
+        slots: int = DEFAULT_SLOTS,
+    ) -> None:
         self._lock = threading.Lock()
+        self._cluster = cluster
+        self._slots = slots
+        self._server = f"{socket.gethostname()}:{os.getpid()}"  # who holds a turn, for people
+        self._turns: dict[TrainingJob, int] = {}  # each job's turn in the cluster's queue
         self._max_queue = max_queue
         self._queue: deque[TrainingJob] = deque()
         self._running: TrainingJob | None = None
@@ -57,6 +92,8 @@ class TrainingHall:
         self._measurer: Worker | None = None
         self._spare: Worker | None = self._new_worker()
         self._measure()
+        if cluster is not None:
+            threading.Thread(target=self._keep_turns, name="training-turns", daemon=True).start()
 
     def _measure(self) -> None:
         """With the server idle: time the kinds of training not timed yet."""
@@ -118,6 +155,14 @@ class TrainingHall:
                 raise ServerBusyError(
                     f"{len(self._queue)} trainings are waiting already. Try again later."
                 )
+            if self._cluster is not None:
+                try:
+                    for job in jobs:
+                        self._turns[job] = self._cluster.enqueue_training(self._server, owner)
+                except SampleStoreError as error:
+                    for job in jobs:
+                        self._end_turn(job)
+                    raise ServerBusyError(f"the cluster's training queue: {error}") from error
             self._queue.extend(jobs)
             self._dispatch()
         return jobs
@@ -132,11 +177,67 @@ class TrainingHall:
             if job.done or job.abandoned():
                 job.cancel()
                 self._queue.remove(job)
+                self._end_turn(job)
+
+    def _granted(self, job: TrainingJob) -> bool:
+        """With the lock held: whether `job` may start: at once on a server of its own, when
+        the database grants its turn in a cluster (else the next beat asks again)."""
+        if self._cluster is None:
+            return True
+        if job not in self._turns:  # its turn could not be taken: the next beat tries again
+            return False
+        try:
+            return self._cluster.claim_training(self._turns[job], self._slots)
+        except SampleStoreError:  # busy or out of reach; a lost turn is taken again by a beat
+            return False
+
+    def _end_turn(self, job: TrainingJob) -> None:
+        """With the lock held: give up `job`'s turn in the cluster, if it has one; one that
+        cannot be ended now expires, unrenewed."""
+        turn = self._turns.pop(job, None)
+        if self._cluster is not None and turn is not None:
+            with contextlib.suppress(SampleStoreError):
+                self._cluster.end_training(turn)
+
+    def _keep_turns(self) -> None:
+        """In a cluster: renew this server's turns, take new ones for those lost (expired while
+        the database was out of reach) and start the next job once its turn comes."""
+        assert self._cluster is not None  # the thread runs for a cluster only
+        while not self._closed:
+            time.sleep(BEAT_SECONDS)
+            try:
+                self._beat()
+            except Exception:  # a beat that stops would let every turn here expire unnoticed
+                _LOGGER.exception("renewing this server's training turns failed")
+
+    def _beat(self) -> None:
+        assert self._cluster is not None
+        with self._lock:
+            self._reap()
+            turns = dict(self._turns)
+        try:
+            kept = self._cluster.beat_training(*turns.values())
+        except SampleStoreError:
+            return
+        with self._lock:
+            waiting = list(self._queue)
+            lost = [job for job in waiting if turns.get(job) not in kept or job not in self._turns]
+            if lost:
+                # Queued again from the first lost one on, in this server's order: the database
+                # grants turns oldest first, and this server asks only for its first job's.
+                for job in waiting[waiting.index(lost[0]) :]:
+                    self._end_turn(job)
+                    with contextlib.suppress(SampleStoreError):
+                        self._turns[job] = self._cluster.enqueue_training(self._server, job.owner)
+            self._dispatch()
 
     def _dispatch(self) -> None:
-        """With the lock held: start the first waiting job whose owner is still here."""
+        """With the lock held: start the first waiting job whose owner is still here (in a
+        cluster, once its turn comes)."""
         self._reap()
         while self._running is None and self._queue and not self._closed:
+            if not self._granted(self._queue[0]):
+                return
             job = self._queue.popleft()
             if self._measurer is not None:
                 self._measurer.end()
@@ -152,9 +253,11 @@ class TrainingHall:
                 self._running = None
                 job.fail(f"the training could not start: {error}")
                 job.discard()
+                self._end_turn(job)
 
     def _ended(self, job: TrainingJob) -> None:
         with self._lock:
+            self._end_turn(job)
             if self._running is job:
                 self._running = None
                 if job.outcome is not None:
@@ -186,6 +289,7 @@ class TrainingHall:
                 return False
             self._queue.remove(job)
             job.cancel()
+            self._end_turn(job)
             return True
 
     def warm(self, timeout: float = 0.0) -> bool:
@@ -204,13 +308,28 @@ class TrainingHall:
         with self._lock:
             return self._running is not None and self._running.owner != owner
 
+    def _here(self, job: TrainingJob) -> int:
+        """How many of this server's own jobs are ahead of `job`."""
+        with self._lock:
+            if job not in self._queue:
+                return 0
+            return self._queue.index(job) + (self._running is not None)
+
     def position(self, job: TrainingJob) -> int:
-        """How many jobs are ahead of `job`: 0 when it runs or is not waiting."""
+        """How many jobs are ahead of `job`, in a cluster on every server: 0 when it runs or is
+        not waiting."""
         with self._lock:
             self._reap()
             if job not in self._queue:
                 return 0
-            return self._queue.index(job) + (self._running is not None)
+            here = self._queue.index(job) + (self._running is not None)
+            turn = self._turns.get(job)
+        if self._cluster is None or turn is None:
+            return here
+        try:
+            return max(here, self._cluster.training_position(turn))
+        except SampleStoreError:  # out of reach: this server's queue at least
+            return here
 
     def waiting(self) -> int:
         with self._lock:
@@ -225,7 +344,9 @@ class TrainingHall:
 
     def expected_wait(self, job: TrainingJob | None = None) -> float | None:
         """Seconds until `job` (None: a job queued now) would start; None where a job ahead
-        has no estimate."""
+        has no estimate, or (in a cluster) runs or waits on another server."""
+        if self._cluster is not None and (job is None or self.position(job) > self._here(job)):
+            return None
         with self._lock:
             self._reap()
             ahead = list(self._queue)
@@ -274,6 +395,8 @@ class TrainingHall:
             self._closed = True
             jobs = self._active()
             self._queue.clear()
+            for job in jobs:
+                self._end_turn(job)
         for job in jobs:
             job.discard()
         for worker in (self._spare, self._measurer):

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from mnist_core.predict import load_classifier as load_classifier
     from mnist_core.preprocess import to_mnist as to_mnist
     from mnist_core.samples import SampleStore as SampleStore
+    from mnist_core.samples import open_sample_store as open_sample_store
     from mnist_core.segment import NumberReading as NumberReading
     from mnist_core.segment import read_number as read_number
     from mnist_core.store import ModelInfo as ModelInfo
@@ -72,6 +73,7 @@ _EXPORTS = {
     "finetune": "mnist_core.finetune",
     "load_classifier": "mnist_core.predict",
     "load_mnist": "mnist_core.data",
+    "open_sample_store": "mnist_core.samples",
     "read_number": "mnist_core.segment",
     "to_mnist": "mnist_core.preprocess",
 }

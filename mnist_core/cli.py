@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from mnist_core.data import NUM_CLASSES
 from mnist_core.errors import MnistCoreError, SampleStoreError
-from mnist_core.samples import SampleStore, read_samples_file
+from mnist_core.samples import open_sample_store, read_samples_file
 from mnist_core.store import ModelStore
 
 if TYPE_CHECKING:
@@ -100,7 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     samples = commands.add_parser("samples", help="the handwriting samples people labelled")
     database = argparse.ArgumentParser(add_help=False)  # options every action takes
     database.add_argument(
-        "--db", type=Path, help="samples database (default: $DIGIT_STUDIO_SAMPLES_DB or data/)"
+        "--db",
+        help="samples database, a SQLite file or a postgresql:// URL (default:"
+        " $DIGIT_STUDIO_DATABASE_URL, else $DIGIT_STUDIO_SAMPLES_DB, else data/)",
     )
     database.add_argument("--writer", help="only this writer's samples (import: theirs)")
     actions = samples.add_subparsers(required=True, metavar="ACTION")
@@ -121,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     finetune.add_argument("--model", help="the model to start from (default: the default model)")
     finetune.add_argument("--name", help="store the result under this name")
-    finetune.add_argument("--db", type=Path, help="samples database (default as for samples)")
+    finetune.add_argument("--db", help="samples database: a file or URL (default as for samples)")
     finetune.add_argument("--writer", help="only this writer's samples")
     _add_settings(finetune, FinetuneConfig)
     finetune.add_argument(
@@ -343,9 +345,9 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _samples_list(args: argparse.Namespace) -> int:
-    store = SampleStore(args.db)
+    store = open_sample_store(args.db)
     counts = store.counts(args.writer)
-    print(f"{counts.sum()} samples in {printable(store.path)}")
+    print(f"{counts.sum()} samples in {printable(store.location)}")
     print("digit  " + "  ".join(f"{digit:>4}" for digit in range(NUM_CLASSES)))
     print("count  " + "  ".join(f"{count:>4}" for count in counts))
     if args.writer is None:
@@ -355,7 +357,7 @@ def _samples_list(args: argparse.Namespace) -> int:
 
 
 def _samples_export(args: argparse.Namespace) -> int:
-    store = SampleStore(args.db)
+    store = open_sample_store(args.db)
     data = store.export_npz(args.writer)
     try:
         args.file.write_bytes(data)
@@ -367,7 +369,7 @@ def _samples_export(args: argparse.Namespace) -> int:
 
 def _samples_import(args: argparse.Namespace) -> int:
     data = read_samples_file(args.file)  # before the database is opened or made
-    added = SampleStore(args.db).import_npz(data, writer=args.writer or "")
+    added = open_sample_store(args.db).import_npz(data, writer=args.writer or "")
     print(f"added {added} samples from {printable(args.file)}")
     return 0
 
@@ -382,7 +384,7 @@ def _finetune(args: argparse.Namespace) -> int:
     store = ModelStore(args.models_dir)
     store.check_writable()
     base = store.info(store.resolve(args.model))  # an unknown model stops it before anything
-    images, labels = SampleStore(args.db).arrays(args.writer)
+    images, labels = open_sample_store(args.db).arrays(args.writer)
     task = FinetuneTask(base.name, str(store.root), images, labels, config)
     name = validate_name(args.name or f"{task.name_stem}-{datetime.now():%Y%m%d-%H%M%S}")
     trained = _run(task, load_mnist(args.mnist))

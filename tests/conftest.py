@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import os
+from collections.abc import Iterator
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.pop("DIGIT_STUDIO_DATABASE_URL", None)  # the tests pick their databases, never a class's
 
 import keras
 import numpy as np
 import pytest
 from PIL import Image
 
+from digit_studio.postgres_server import TemporaryPostgres, postgres_binaries
 from mnist_core import data
 from mnist_core.config import TrainingConfig
 from mnist_core.data import Mnist, load_mnist
-from mnist_core.samples import SAMPLES_DB_VARIABLE, SampleStore
+from mnist_core.samples import (
+    DATABASE_URL_VARIABLE,
+    SAMPLES_DB_VARIABLE,
+    SampleStore,
+    open_sample_store,
+)
 from mnist_core.store import ModelStore
 from mnist_core.train import train
 
@@ -93,10 +102,39 @@ def canvas_value(rgba: np.ndarray) -> dict:
 
 __all__ = ["keras", "png_bytes"]
 
+NO_POSTGRES = "PostgreSQL is not installed (make test installs it: scripts/ensure_package.sh)"
+_database_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[TemporaryPostgres]:
+    """One throwaway PostgreSQL server for the run; its tests skip where it isn't installed."""
+    if postgres_binaries() is None:
+        pytest.skip(NO_POSTGRES)
+    with TemporaryPostgres() as server:
+        yield server
+
 
 @pytest.fixture
-def samples(tmp_path, monkeypatch) -> SampleStore:
-    """An empty handwriting database in a temporary folder, also what the app opens."""
-    path = tmp_path / "samples.sqlite3"
-    monkeypatch.setenv(SAMPLES_DB_VARIABLE, str(path))
-    return SampleStore(path)
+def postgres_database(postgres_server: TemporaryPostgres) -> str:
+    """The URL of a new, empty database on the session's PostgreSQL server."""
+    return postgres_server.create_database(f"test_{next(_database_numbers)}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sample_database(request, tmp_path) -> str:
+    """Where a test's samples live, once of each kind: a new SQLite file, then a new PostgreSQL
+    database (a URL)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "samples.sqlite3")
+    return request.getfixturevalue("postgres_database")
+
+
+@pytest.fixture
+def samples(sample_database, tmp_path, monkeypatch) -> SampleStore:
+    """An empty handwriting database of either kind, also what the app opens."""
+    # SQLite's variable points into tmp_path either way: nothing may reach data/ by mistake.
+    monkeypatch.setenv(SAMPLES_DB_VARIABLE, str(tmp_path / "samples.sqlite3"))
+    if sample_database.startswith("postgresql://"):
+        monkeypatch.setenv(DATABASE_URL_VARIABLE, sample_database)
+    return open_sample_store()

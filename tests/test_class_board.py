@@ -26,7 +26,7 @@ from mnist_core.class_board import (
     student_counts,
 )
 from mnist_core.errors import SampleStoreError
-from mnist_core.samples import MIGRATIONS, Answer, SampleStore
+from mnist_core.samples import MIGRATIONS, Answer, SampleStore, open_sample_store
 
 
 def answer(
@@ -62,8 +62,8 @@ def clock(monkeypatch):
 
 
 @pytest.fixture
-def store(tmp_path) -> SampleStore:
-    return SampleStore(tmp_path / "class.sqlite3")
+def store(sample_database) -> SampleStore:
+    return open_sample_store(sample_database)
 
 
 def test_migrating_from_schema_2_loses_no_sample(tmp_path):
@@ -84,7 +84,7 @@ def test_migrating_from_schema_2_loses_no_sample(tmp_path):
             rows,
         )
     store = SampleStore(path)
-    assert store.schema_version == len(MIGRATIONS) == 3
+    assert store.schema_version == len(MIGRATIONS) == 4
     kept = [
         (s.id, s.created, s.label, s.predicted, s.model, s.writer, s.image.tobytes(), s.drawing_png)
         for s in store.samples()
@@ -183,7 +183,8 @@ def test_answers_given_at_the_same_moment_come_newest_id_first(store, monkeypatc
     assert [a.image is not None for a in store.class_answers(with_images=1)] == [True, False, False]
 
 
-def test_the_whole_board_is_read_with_one_query(store, monkeypatch):
+def test_the_whole_board_is_read_with_one_query(tmp_path, monkeypatch):
+    store = SampleStore(tmp_path / "class.sqlite3")  # SQLite's trace shows its statements
     for drawing in range(30):
         store.record_answer("tab", drawing, digit(), 1, True, 0.9)
     statements: list[str] = []
@@ -217,7 +218,7 @@ def test_class_settings_round_trip_and_outlive_the_store_object(store):
     store.set_class_setting("model", "mlp")
     store.set_class_setting("model", "cnn-wide")
     store.set_class_setting("title", "Class 4B")
-    again = SampleStore(store.path)
+    again = open_sample_store(store.url or store.path)
     assert again.class_setting("model", "cnn-default") == "cnn-wide"
     assert again.class_setting("title") == "Class 4B"
 

@@ -111,3 +111,17 @@ def test_race_curves_draw_one_line_per_network():
     figure = race_curves([("perceptron", batches(0.8)), ("cnn-fast", batches(0.99))])
     assert [trace.name for trace in figure.data] == ["perceptron", "cnn-fast"]
     assert list(figure.data[1].x) == [0.25, 0.5] and figure.layout.xaxis.range == (0, 2)
+
+
+def test_probability_bars_are_a_valid_figure_whose_layout_is_its_own():
+    """The bars are built without plotly's validation (it cost more than the answer): plotly
+    must still accept every property, and one figure's change must not reach the next."""
+    import plotly.graph_objects as go
+
+    for probabilities, font_size in ((None, None), (np.full(10, 0.1), 22)):
+        figure = probability_bars(probabilities, height=320, font_size=font_size)
+        validated = go.Figure(figure.to_plotly_json())  # raises on an invalid property
+        assert validated.to_plotly_json() == figure.to_plotly_json()
+        assert validated.layout.height == 320 and list(validated.layout.yaxis.range) == [0, 110]
+    figure.update_layout(height=100)
+    assert probability_bars(None, height=320, font_size=22).layout.height == 320

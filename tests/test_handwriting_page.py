@@ -3,12 +3,11 @@ under streamlit.testing.v1.AppTest."""
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 import time
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
+from test_samples import write_held
 
 from benchmarks.drawn import mnist_on_canvas
 from digit_studio.text import plain
@@ -105,8 +104,7 @@ def test_saving_while_another_session_writes_says_busy_quickly(stored_model, sam
     at.session_state["canvas-0"] = canvas_value(mnist_on_canvas(mnist.x_test[0]))
     at.run()
     yes = next(b for b in at.button if b.label.startswith("Yes, it's a"))
-    with contextlib.closing(sqlite3.connect(samples.path, isolation_level=None)) as other:
-        other.execute("BEGIN IMMEDIATE")
+    with write_held(samples):
         started = time.monotonic()
         yes.click().run()
         assert time.monotonic() - started < 8  # the save waits 2 s, not 30

@@ -279,6 +279,7 @@ def test_draw_page_saves_confirmed_and_corrected_drawings(store, stored_model, s
     said = int(shown_digit(at))
     next(b for b in at.button if b.label == f"Yes, it's a {said}").click().run()
     assert not at.exception
+    assert [toast.value for toast in at.toast] == [f"Saved as a {said}."]
     assert at.session_state["canvas_generation"] == 1  # a fresh canvas for the next digit
     (sample,) = samples.samples()
     assert (sample.label, sample.predicted, sample.model, sample.writer) == (
@@ -359,3 +360,21 @@ def test_my_handwriting_page_imports_a_file_and_shows_it(store, stored_model, sa
     assert samples.counts("bob").sum() == 12
     assert plain("Added 12 drawings from theirs.npz") in at.success[0].value
     assert "12 drawings" in at.subheader[0].value  # the page was drawn again with them
+
+
+def test_a_drawing_leaves_the_models_compiled(store, stored_model, mnist, monkeypatch):
+    """Streamlit calls keras' clear_session after each run, which empties TensorFlow's kernel
+    cache: every answer then compiled the model's graph again (~35 ms of CPU where the call
+    takes ~2). The app turns that off once a model is loaded."""
+    import keras
+
+    cleared = []
+    monkeypatch.setattr(keras.backend, "clear_session", lambda *a, **k: cleared.append(1))
+    at = page("app_pages/draw.py").run()  # loads the model
+    cleared.clear()
+    for index in range(3):
+        at.session_state["canvas-0"] = canvas_value(mnist_on_canvas(mnist.x_test[index]))
+        at.run()
+        assert shown_digit(at) == str(mnist.y_test[index])
+    assert not at.exception
+    assert cleared == []

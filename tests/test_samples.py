@@ -1,28 +1,38 @@
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import io
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
+import psycopg
 import pytest
 
 from mnist_core import samples as samples_module
 from mnist_core.errors import SampleStoreBusyError, SampleStoreError
 from mnist_core.samples import (
+    DATABASE_URL_VARIABLE,
     MIGRATIONS,
     SAMPLES_DB_VARIABLE,
+    SCHEMA_TABLE,
+    WRITE_LOCK,
     SampleStore,
+    open_sample_store,
     read_samples_file,
     read_samples_npz,
+    samples_database,
 )
 
 
@@ -79,8 +89,8 @@ def test_a_store_from_a_newer_app_is_refused(tmp_path):
         SampleStore(path)
 
 
-def test_samples_round_trip(tmp_path):
-    store = SampleStore(tmp_path / "s.sqlite3")
+def test_samples_round_trip(samples):
+    store = samples
     first = store.add(digit(), 1, predicted=7, model="cnn-default", writer="ada", drawing_png=b"P")
     store.add(np.full((28, 28), 0.5, np.float32), 3, writer="bob")
     store.add(digit(2), 1, writer="ada")
@@ -106,22 +116,20 @@ def test_samples_round_trip(tmp_path):
         (np.full((28, 28), 2.0), 1),
     ],
 )
-def test_bad_samples_are_refused_and_nothing_is_stored(tmp_path, image, label):
-    store = SampleStore(tmp_path / "s.sqlite3")
+def test_bad_samples_are_refused_and_nothing_is_stored(samples, image, label):
     with pytest.raises(SampleStoreError):
-        store.add(image, label)
-    assert store.counts().sum() == 0
+        samples.add(image, label)
+    assert samples.counts().sum() == 0
 
 
-def test_concurrent_writers_lose_nothing(tmp_path):
-    path = tmp_path / "busy.sqlite3"
-    SampleStore(path)
+def test_concurrent_writers_lose_nothing(sample_database):
+    open_sample_store(sample_database)
     ids: list[int] = []
     errors: list[Exception] = []
 
     def writer(name: str) -> None:
         try:
-            store = SampleStore(path)  # each session opens its own
+            store = open_sample_store(sample_database)  # each session opens its own
             for index in range(40):
                 ids.append(store.add(digit(), index % 10, writer=name))
         except Exception as error:  # collected: the assertion below reports it
@@ -133,7 +141,7 @@ def test_concurrent_writers_lose_nothing(tmp_path):
     for thread in threads:
         thread.join()
     assert errors == []
-    store = SampleStore(path)
+    store = open_sample_store(sample_database)
     assert len(set(ids)) == 320 and store.counts().sum() == 320
     assert all(store.counts(f"w{n}").sum() == 40 for n in range(8))
 
@@ -141,8 +149,8 @@ def test_concurrent_writers_lose_nothing(tmp_path):
 WRITER = """
 import sys
 import numpy as np
-from mnist_core.samples import SampleStore
-store = SampleStore(sys.argv[1])
+from mnist_core.samples import open_sample_store
+store = open_sample_store(sys.argv[1])
 image = np.full((28, 28), 200, np.uint8)
 while True:
     store.add_many(np.stack([image] * 5), [1, 2, 3, 4, 5], writer="killed")
@@ -150,27 +158,27 @@ while True:
 """
 
 
-def test_a_writer_killed_mid_write_leaves_every_committed_sample(tmp_path):
-    path = tmp_path / "killed.sqlite3"
+def test_a_writer_killed_mid_write_leaves_every_committed_sample(sample_database):
     rng = np.random.default_rng(0)
     committed = 0
     for _ in range(5):
         writer = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", WRITER, sample_database], stdout=subprocess.PIPE, text=True
         )
         assert writer.stdout.readline().strip() == "5"  # running and writing
         time.sleep(rng.uniform(0.05, 0.5))
         os.kill(writer.pid, signal.SIGKILL)
         reported = 5 + sum(int(line) for line in writer.stdout)
         writer.wait()
-        store = SampleStore(path)
+        store = open_sample_store(sample_database)
         total = int(store.counts().sum())
         # Every reported batch is there, and at most the one in flight besides; whole batches only.
         assert committed + reported <= total <= committed + reported + 5
         assert total % 5 == 0
         committed = total
-        with contextlib.closing(sqlite3.connect(path)) as db:
-            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        if store.path is not None:
+            with contextlib.closing(sqlite3.connect(store.path)) as db:
+                assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert all(s.image.shape == (28, 28) and s.image[0, 0] == 200 for s in store.samples())
 
 
@@ -188,8 +196,8 @@ def test_a_file_that_is_not_a_good_database_is_refused_and_left_alone(tmp_path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["samples.sqlite3"]
 
 
-def test_export_and_import(tmp_path):
-    source = SampleStore(tmp_path / "a.sqlite3")
+def test_export_and_import(samples, tmp_path):
+    source = samples
     source.add(digit(), 4)
     source.add(digit(3), 9)
     data = source.export_npz()
@@ -216,11 +224,10 @@ def npz(**arrays) -> bytes:
         (npz(x=np.array([None, None], dtype=object), y=np.zeros(2)), "not a samples .npz"),
     ],
 )
-def test_a_bad_import_adds_nothing(tmp_path, data, message):
-    store = SampleStore(tmp_path / "s.sqlite3")
+def test_a_bad_import_adds_nothing(samples, data, message):
     with pytest.raises(SampleStoreError, match=message):
-        store.import_npz(data)
-    assert store.counts().sum() == 0
+        samples.import_npz(data)
+    assert samples.counts().sum() == 0
 
 
 def test_another_programs_database_is_refused_and_left_alone(tmp_path):
@@ -446,8 +453,8 @@ def test_a_member_claiming_a_huge_unpacked_size_is_refused_before_reading():
         read_samples_npz(bytes(data))
 
 
-def test_imports_and_the_database_are_capped(tmp_path, monkeypatch):
-    store = SampleStore(tmp_path / "s.sqlite3")
+def test_imports_and_the_database_are_capped(samples, monkeypatch):
+    store = samples
     too_many = npz(x=np.zeros((10_001, 28, 28), np.uint8), y=np.zeros(10_001, np.uint8))
     with pytest.raises(SampleStoreError, match="at most 10,000 in one file"):
         store.import_npz(too_many)
@@ -472,8 +479,8 @@ def test_labels_in_messages_are_plain_numbers(labels, shown):
     assert "np." not in str(raised.value)
 
 
-def test_pages_of_the_newest_and_undoing_a_delete(tmp_path):
-    store = SampleStore(tmp_path / "s.sqlite3")
+def test_pages_of_the_newest_and_undoing_a_delete(samples):
+    store = samples
     ids = store.add_many(np.stack([digit(n + 1) for n in range(7)]), list(range(7)), writer="ada")
     store.add(digit(), 9, writer="bob")
     assert [s.label for s in store.newest(count=3)] == [9, 6, 5]
@@ -489,6 +496,218 @@ def test_pages_of_the_newest_and_undoing_a_delete(tmp_path):
     assert np.array_equal(back.image, original.image)
     newest = store.newest(count=1)[0]
     store.delete(newest.id)
-    assert store.add(digit(), 1) == newest.id  # SQLite hands the freed id out again
-    assert store.restore(newest) > newest.id  # so the restored sample takes a new one
+    added = store.add(digit(), 1)  # SQLite hands the freed id out again, PostgreSQL a new one
+    restored = store.restore(newest)  # under its old id unless that was handed out again
+    assert restored != added and (restored == newest.id) == (added != newest.id)
     assert store.counts().sum() == 9
+
+
+@contextlib.contextmanager
+def write_held(store: SampleStore) -> Iterator[None]:
+    """Another session holding the store's write lock for as long as the block runs."""
+    if store.url is None:
+        with contextlib.closing(sqlite3.connect(store.path, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")
+            yield
+    else:
+        with psycopg.connect(store.url, autocommit=True) as other:
+            other.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))  # until it disconnects
+            yield
+
+
+def test_a_new_store_has_the_latest_schema(samples):
+    assert samples.schema_version == len(MIGRATIONS)
+
+
+def test_stores_opened_at_once_migrate_once(sample_database):
+    """Servers starting together: one store migrates, the others wait and find it done."""
+    start = threading.Barrier(6)
+
+    def opened(_: int) -> SampleStore:
+        start.wait()
+        return open_sample_store(sample_database)
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        stores = list(pool.map(opened, range(6)))  # raises what any of them raised
+    assert {store.schema_version for store in stores} == {len(MIGRATIONS)}
+    stores[0].add(digit(), 1)
+    assert stores[-1].counts().sum() == 1
+    if stores[0].url is not None:
+        with psycopg.connect(stores[0].url) as db:
+            assert db.execute(f"SELECT version FROM {SCHEMA_TABLE}").fetchall() == [(4,)]
+
+
+# PostgreSQL's own: the environment choosing it, its failures as our typed errors.
+
+
+def test_the_database_url_in_the_environment_chooses_postgresql(
+    postgres_database, tmp_path, monkeypatch
+):
+    file = tmp_path / "samples.sqlite3"
+    monkeypatch.setenv(SAMPLES_DB_VARIABLE, str(file))
+    monkeypatch.setenv(DATABASE_URL_VARIABLE, postgres_database)
+    assert samples_database() == postgres_database
+    for store in (open_sample_store(), SampleStore()):
+        assert (store.url, store.path) == (postgres_database, None)
+        store.add(digit(), 3)
+    assert open_sample_store().counts()[3] == 2 and not file.exists()
+    password = urlsplit(postgres_database).password
+    assert password and password not in store.location and "127.0.0.1" in store.location
+    assert open_sample_store(tmp_path / "given.sqlite3").path == tmp_path / "given.sqlite3"
+    monkeypatch.delenv(DATABASE_URL_VARIABLE)
+    assert samples_database() == str(file) and open_sample_store().path == file
+
+
+@pytest.mark.parametrize("url", ["mysql://127.0.0.1/digits", "/var/lib/samples.sqlite3"])
+def test_a_database_url_that_is_not_postgresql_is_refused(url, monkeypatch):
+    monkeypatch.setenv(DATABASE_URL_VARIABLE, url)
+    with pytest.raises(SampleStoreError, match=DATABASE_URL_VARIABLE):
+        open_sample_store()
+
+
+def test_a_database_server_that_is_down_is_a_sample_store_error():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))  # a port of ours that nothing listens on
+        url = f"postgresql://nobody:secret@127.0.0.1:{probe.getsockname()[1]}/digits"
+        started = time.monotonic()
+        with pytest.raises(SampleStoreError, match="cannot reach the samples database") as raised:
+            SampleStore(url=url)
+    assert time.monotonic() - started < 5
+    assert not isinstance(raised.value, SampleStoreBusyError) and "secret" not in str(raised.value)
+    assert "\n" not in str(raised.value)  # one line for the CLI
+
+
+def test_a_write_held_by_another_session_on_postgresql_is_busy_after_a_short_wait(
+    postgres_database,
+):
+    store = SampleStore(url=postgres_database)
+    with write_held(store):
+        started = time.monotonic()
+        with pytest.raises(SampleStoreBusyError, match=r"busy.*try again"):
+            store.add(digit(), 2)
+        assert time.monotonic() - started < 5
+        assert store.counts().sum() == 0  # readers go on beside a writer
+    assert store.add(digit(), 2) > 0  # released: the same call now works
+
+
+def test_a_postgresql_constraint_error_is_refused_not_unusable(postgres_database):
+    store = SampleStore(url=postgres_database)
+    with psycopg.connect(postgres_database, autocommit=True) as db:
+        db.execute("ALTER TABLE samples ADD CONSTRAINT no_sevens CHECK (label <> 7)")
+    with pytest.raises(SampleStoreError, match=r"refused it.*no_sevens"):
+        store.add(digit(), 7)
+    assert store.add(digit(), 6) > 0  # the connection is still good
+
+
+def test_a_postgresql_database_from_a_newer_app_is_refused(postgres_database):
+    SampleStore(url=postgres_database)
+    with psycopg.connect(postgres_database, autocommit=True) as db:
+        db.execute(f"UPDATE {SCHEMA_TABLE} SET version = %s", (len(MIGRATIONS) + 1,))
+    with pytest.raises(SampleStoreError, match="newer"):
+        SampleStore(url=postgres_database)
+
+
+def test_another_programs_postgresql_tables_are_refused_and_left_alone(postgres_database):
+    with psycopg.connect(postgres_database, autocommit=True) as db:
+        db.execute("CREATE TABLE samples (x INTEGER)")
+    with pytest.raises(SampleStoreError, match="another program"):
+        SampleStore(url=postgres_database)
+    with psycopg.connect(postgres_database) as db:
+        assert db.execute("SELECT to_regclass('answers')").fetchone() == (None,)
+
+
+def test_a_store_reconnects_after_its_connections_are_cut(postgres_database):
+    """A database server restarted under a running app: the next call works."""
+    store = SampleStore(url=postgres_database)
+    store.add(digit(), 1)
+    with psycopg.connect(postgres_database, autocommit=True) as admin:
+        others = "datname = current_database() AND pid <> pg_backend_pid()"
+        admin.execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE {others}")
+        while admin.execute(f"SELECT count(*) FROM pg_stat_activity WHERE {others}").fetchone()[0]:
+            time.sleep(0.01)
+    assert store.counts().sum() == 1
+
+
+# The cluster's training queue: one turn per training of any server, started in order.
+
+
+def test_training_turns_start_in_order_within_the_slots(sample_database):
+    store = open_sample_store(sample_database)
+    first, second, third = (store.enqueue_training(s, "me") for s in ("a", "b", "c"))
+    assert [store.training_position(turn) for turn in (first, second, third)] == [0, 1, 2]
+    assert not store.claim_training(second, slots=1)  # not its turn yet
+    assert store.claim_training(first, slots=1) and store.claim_training(first, slots=1)
+    assert not store.claim_training(second, slots=1)  # the one slot is taken
+    assert store.claim_training(second, slots=2) and not store.claim_training(third, slots=2)
+    assert [store.training_position(turn) for turn in (first, second, third)] == [0, 0, 2]
+    store.end_training(first)
+    assert store.training_position(third) == 1
+    assert store.claim_training(third, slots=2)
+    assert store.beat_training(first, second, third) == {second, third}
+    later = store.enqueue_training("b", "me")  # its server is training already
+    assert not store.claim_training(later, slots=3)
+    store.end_training(second)
+    assert store.claim_training(later, slots=3)
+    with pytest.raises(SampleStoreError, match="no longer queued"):
+        store.claim_training(first)
+
+
+def test_a_turn_not_renewed_expires_and_no_longer_blocks_the_queue(sample_database, monkeypatch):
+    store = open_sample_store(sample_database)
+    dead, alive = store.enqueue_training("dead", "ada"), store.enqueue_training("alive", "bo")
+    assert store.claim_training(dead) and not store.claim_training(alive)
+    monkeypatch.setattr(samples_module, "TURN_EXPIRY_SECONDS", 0.3)
+    time.sleep(0.2)
+    assert store.beat_training(alive) == {alive}  # its server is still there
+    time.sleep(0.2)
+    assert store.training_position(alive) == 0  # the dead server's no longer counts
+    assert store.claim_training(alive)
+    assert store.beat_training(dead) == set()  # dropped by the claim
+    with pytest.raises(SampleStoreError, match="no longer queued"):
+        store.claim_training(dead)
+
+
+@pytest.mark.parametrize("slots", [1, 2])
+def test_servers_racing_for_turns_never_run_more_than_the_slots(postgres_database, slots):
+    """Two servers (two stores) on one database, three trainings each, claiming at once."""
+    servers = [open_sample_store(postgres_database) for _ in range(2)]
+    turns = {
+        turn: server
+        for turn, server in sorted(
+            (server.enqueue_training(f"s{n}", f"u{n}-{k}"), server)
+            for n, server in enumerate(servers)
+            for k in range(3)
+        )
+    }
+    started: list[int] = []
+    running: set[int] = set()
+    most = 0
+    guard = threading.Lock()
+    errors: list[Exception] = []
+
+    def train(turn: int, server: SampleStore) -> None:
+        nonlocal most
+        try:
+            while not server.claim_training(turn, slots):
+                time.sleep(0.005)
+            with guard:
+                started.append(turn)
+                running.add(turn)
+                most = max(most, len(running))
+            time.sleep(0.05)
+            with guard:
+                running.discard(turn)
+            server.end_training(turn)  # after leaving `running`: the next may start now
+        except Exception as error:  # collected: the assertion below reports it
+            errors.append(error)
+
+    threads = [threading.Thread(target=train, args=item) for item in turns.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert most == slots
+    if slots == 1:
+        assert started == sorted(turns)  # first come, first served across servers
+    assert servers[0].beat_training(*turns) == set()

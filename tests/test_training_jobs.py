@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import queue
 import tempfile
 import threading
 import time
@@ -11,9 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from digit_studio import training_hall
 from digit_studio.training_hall import ServerBusyError, TrainingHall
 from digit_studio.training_jobs import JobState, TrainingJob
+from digit_studio.training_worker import Failed, Order
 from mnist_core.config import TrainingConfig, race
+from mnist_core.errors import ConfigError
+from mnist_core.samples import open_sample_store
 
 TINY = TrainingConfig(
     architecture="perceptron",
@@ -252,3 +257,86 @@ def test_a_waiting_job_whose_tab_is_gone_leaves_the_queue(hall, small_mnist):
     running.stop()
     running.join(timeout=120)
     running.discard()
+
+
+# Servers sharing a database: one queue of trainings for all (no TensorFlow: workers faked).
+
+
+class FakeProcess:
+    def __init__(self) -> None:
+        self.alive = True
+
+    def is_alive(self) -> bool:
+        return self.alive
+
+
+class FakeWorker:
+    """A worker without a process: a job it was given ends when the test says so."""
+
+    def __init__(self, measure: object = ()) -> None:
+        self.events: queue.Queue = queue.Queue()
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        self.process = FakeProcess()
+
+    def give(self, order: Order) -> None:
+        pass
+
+    def news_item(self, timeout: float) -> None:
+        time.sleep(timeout)
+
+    def end(self) -> None:
+        self.process.alive = False
+
+
+def started(job: TrainingJob, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while job.snapshot().state is JobState.QUEUED and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return job.snapshot().state is not JobState.QUEUED
+
+
+def finish(job: TrainingJob) -> None:
+    assert job._worker is not None
+    job._worker.events.put(Failed("over"))  # type: ignore[attr-defined]
+    job.join(timeout=10)
+
+
+def test_halls_sharing_a_database_train_one_at_a_time_in_order(postgres_database, monkeypatch):
+    monkeypatch.setattr(training_hall, "Worker", FakeWorker)
+    monkeypatch.setattr(training_hall, "BEAT_SECONDS", 0.05)
+    one, two = (TrainingHall(cluster=open_sample_store(postgres_database)) for _ in range(2))
+    try:
+        first = one.request(TINY, owner="ada")
+        second = two.request(TINY, owner="bo")
+        third = one.request(TINY, owner="cy")
+        assert started(first) and not started(second, timeout=0.5)
+        assert two.running is None  # the cluster's one slot is taken on the other server
+        assert [two.position(second), one.position(third)] == [1, 2]
+        finish(first)
+        assert started(second)  # the other server's turn came first
+        assert not started(third, timeout=0.5) and one.position(third) == 1
+        finish(second)
+        assert started(third) and one.position(third) == 0
+        finish(third)
+    finally:
+        one.close()
+        two.close()
+    store = open_sample_store(postgres_database)
+    assert store.beat_training(*range(1, 10)) == set()  # every turn ended
+
+
+@pytest.mark.parametrize(("value", "slots"), [(None, 1), ("", 1), ("3", 3)])
+def test_the_slots_come_from_the_environment(value, slots, monkeypatch):
+    if value is None:
+        monkeypatch.delenv(training_hall.SLOTS_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(training_hall.SLOTS_VARIABLE, value)
+    assert training_hall.training_slots() == slots
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_slots_that_are_not_a_count_are_refused(value, monkeypatch):
+    monkeypatch.setenv(training_hall.SLOTS_VARIABLE, value)
+    with pytest.raises(ConfigError, match="whole number"):
+        training_hall.training_slots()

@@ -206,3 +206,17 @@ def test_a_whole_number_is_read_digit_by_digit(page, app_url, artifacts):
         draw_with_mouse(page, box, strokes, pixels=720)
     wait_until_idle(page)
     page.screenshot(path=artifacts / "draw-number.png", full_page=True)
+
+
+def test_the_presenter_view_answers_and_is_left_for_the_whole_page(page, app_url):
+    """The presenter view is a fragment, as the Draw page's canvas is: a stroke reruns only it,
+    and leaving it must redraw the whole page, not the fragment alone."""
+    page.goto(f"{app_url}/Draw?present=1")
+    canvas = empty_canvas(page)
+    draw_with_mouse(page, canvas.bounding_box(), DIGIT_STROKES["7"])
+    expect(page.locator(f"{PREDICTION} .big-digit")).to_have_text("7")
+    expect(page.get_by_role("heading", name="Draw a digit")).to_have_count(0)
+    page.get_by_role("button", name="Leave the presenter view").click()
+    expect(page.get_by_role("heading", name="Draw a digit")).to_be_visible()
+    expect(page.get_by_role("button", name="Present to the class")).to_be_visible()
+    assert "present" not in page.url
