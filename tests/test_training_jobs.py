@@ -340,3 +340,31 @@ def test_slots_that_are_not_a_count_are_refused(value, monkeypatch):
     monkeypatch.setenv(training_hall.SLOTS_VARIABLE, value)
     with pytest.raises(ConfigError, match="whole number"):
         training_hall.training_slots()
+
+
+def test_a_lost_turn_is_taken_again_without_stalling_the_cluster(postgres_database, monkeypatch):
+    """A turn that expired (its server lost the database a while) is taken again; the
+    server's later jobs must queue again behind it, or the database would grant a later job's
+    turn while the server asks only for its first job's, and no one would ever start."""
+    monkeypatch.setattr(training_hall, "Worker", FakeWorker)
+    monkeypatch.setattr(training_hall, "BEAT_SECONDS", 0.05)
+    one, two = (TrainingHall(cluster=open_sample_store(postgres_database)) for _ in range(2))
+    try:
+        running = two.request(TINY, owner="ada")
+        assert started(running)
+        first = one.request(TINY, owner="bo")
+        second = one.request(TINY, owner="cy")
+        lost = one._turns[first]
+        open_sample_store(postgres_database).end_training(lost)  # as an expired turn is
+        deadline = time.monotonic() + 10
+        while one._turns.get(first) in (lost, None) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        finish(running)
+        assert started(first)
+        assert not started(second, timeout=0.3)
+        finish(first)
+        assert started(second)
+        finish(second)
+    finally:
+        one.close()
+        two.close()
