@@ -166,14 +166,16 @@ class Phase:
 
 
 async def phase(
-    students: list[Student], drawings: Drawings, seconds: float, every: float, pid: int
+    students: list[Student], drawings: Drawings, seconds: float, every: float, pids: list[int]
 ) -> Phase:
-    """Everyone draws for `seconds`; what the server spent meanwhile."""
+    """Everyone draws for `seconds`; what the servers (`pids`) spent meanwhile, together."""
+    cpu = sum(process_cpu_seconds(pid) for pid in pids)
+    started = time.monotonic()
     tally = Tally()
-    cpu, started = process_cpu_seconds(pid), time.monotonic()
     until = started + seconds
     await asyncio.gather(*(keep_drawing(s, drawings, tally, until, every) for s in students))
-    return Phase(tally, time.monotonic() - started, process_cpu_seconds(pid) - cpu)
+    spent = sum(process_cpu_seconds(pid) for pid in pids) - cpu
+    return Phase(tally, time.monotonic() - started, spent)
 
 
 def describe(title: str, result: Phase) -> None:
@@ -218,11 +220,11 @@ async def measure(url: str, pid: int, sizes: list[int], seconds: float, flame: P
         await draw_once(first[0], drawings, opening)
     waited = await asyncio.to_thread(wait_until_quiet, pid)
     print(f"the server's background timing of trainings done after {waited:.0f} s")
-    alone = await phase(first, drawings, seconds, 0.0, pid)
+    alone = await phase(first, drawings, seconds, 0.0, [pid])
     describe("one student drawing back-to-back", alone)
 
     crowd = first + await open_students(url, recording, 29, opening)
-    saturated = await phase(crowd, drawings, seconds, 0.0, pid)
+    saturated = await phase(crowd, drawings, seconds, 0.0, [pid])
     describe(f"saturation: {len(crowd)} students drawing back-to-back", saturated)
 
     students = list(crowd)
@@ -231,13 +233,13 @@ async def measure(url: str, pid: int, sizes: list[int], seconds: float, flame: P
         if len(students) < size:
             students += await open_students(url, recording, size - len(students), opening)
         opened = time.monotonic() - started
-        result = await phase(students[:size], drawings, seconds, DRAW_EVERY, pid)
+        result = await phase(students[:size], drawings, seconds, DRAW_EVERY, [pid])
         describe(f"{size} students drawing every {DRAW_EVERY:g} s "
                  f"(opened in {opened:.1f} s)", result)  # fmt: skip
     if flame is not None:  # apart: a profiler attached costs the server CPU of its own
         print(f"\nprofiling {len(crowd)} students drawing back-to-back (not counted above)")
         with flame_graph(pid, seconds, flame):
-            await phase(crowd, drawings, seconds, 0.0, pid)
+            await phase(crowd, drawings, seconds, 0.0, [pid])
     print(f"\nopening errors: {len(opening.errors)} {opening.errors[:3]}")
     print(f"server memory {memory_mb(pid):.0f} MB with {len(students)} sessions")
     for student in students:
@@ -295,24 +297,11 @@ async def saturate(url: str, pids: list[int], seconds: float, drawings: Drawings
         await draw_once(student, drawings, opening)
     for pid in pids:
         await asyncio.to_thread(wait_until_quiet, pid)
-    result = await phase_on(students, drawings, seconds, 0.0, pids)
+    result = await phase(students, drawings, seconds, 0.0, pids)
     for student in students:
         with contextlib.suppress(Exception):
             await student.close()
     return result
-
-
-async def phase_on(
-    students: list[Student], drawings: Drawings, seconds: float, every: float, pids: list[int]
-) -> Phase:
-    """`phase` for several servers: their CPU together."""
-    cpu = sum(process_cpu_seconds(pid) for pid in pids)
-    started = time.monotonic()
-    tally = Tally()
-    until = started + seconds
-    await asyncio.gather(*(keep_drawing(s, drawings, tally, until, every) for s in students))
-    spent = sum(process_cpu_seconds(pid) for pid in pids) - cpu
-    return Phase(tally, time.monotonic() - started, spent)
 
 
 def measure_cluster(servers: int, seconds: float) -> None:
