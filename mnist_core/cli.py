@@ -73,8 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--preset",
         choices=PRESETS,
-        help="start from a recipe; the options given override it. "
-        + "; ".join(f"{name}: {preset.label}" for name, preset in PRESETS.items()),
+        help=_help_text(
+            "start from a recipe; the options given override it. "
+            + "; ".join(f"{name}: {preset.label}" for name, preset in PRESETS.items())
+        ),
     )
     _add_settings(train, TrainingConfig)
     train.add_argument("--name", help="store it under this name (default: architecture and time)")
@@ -144,7 +146,7 @@ def _add_settings(parser: argparse.ArgumentParser, config_type: type[SettingsCon
         default = getattr(defaults, name)
         # Left out when not given, so that a preset's value is not overridden by a default.
         details: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS}
-        details["help"] = f"{spec.help} (default: {setting_text(default)})"
+        details["help"] = _help_text(f"{spec.help} (default: {setting_text(default)})")
         if isinstance(default, bool):
             details["action"] = argparse.BooleanOptionalAction
         else:
@@ -152,6 +154,11 @@ def _add_settings(parser: argparse.ArgumentParser, config_type: type[SettingsCon
             details["choices"] = spec.choices
             details["metavar"] = None if spec.choices else option.upper().replace("-", "_")
         parser.add_argument(f"--{option}", **details)
+
+
+def _help_text(text: str) -> str:
+    """Text for argparse's help, which reads "%" as the start of a format field."""
+    return text.replace("%", "%%")
 
 
 def _reader(config_type: type[SettingsConfig], name: str) -> Callable[[str], object]:

@@ -334,3 +334,12 @@ def test_predict_says_when_a_file_is_not_a_digit(store, stored_model, tmp_path, 
     assert main(["predict", str(path)]) == 0
     line = capsys.readouterr().out.strip()
     assert re.fullmatch(rf"{re.escape(str(path))}: not a digit \(best guess \d, \d+%\)", line)
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["finetune"]])
+def test_help_prints_for_every_command(command, capsys):
+    """The Demo recipe's "99%" once crashed `train --help` (argparse reads % as a format)."""
+    with pytest.raises(SystemExit) as exit:
+        main([*command, "--help"])
+    assert exit.value.code == 0
+    assert "usage:" in capsys.readouterr().out
