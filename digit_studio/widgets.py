@@ -157,3 +157,23 @@ def current_writer() -> str:
     name = str(st.session_state.get("writer_input", st.session_state.get("writer_name", "")))
     st.session_state["writer_name"] = name.strip()
     return name.strip()
+
+
+def choose_other_model(chosen: ModelInfo | None, label: str = "Compare with") -> ModelInfo | None:
+    """An optional second model, any but `chosen`; None until one is picked."""
+    others = {
+        info.name: info
+        for info in model_store().list_models()
+        if chosen is None or info.name != chosen.name
+    }
+    if chosen is None or not others:
+        return None
+    name = st.selectbox(
+        label,
+        list(others),
+        index=None,
+        placeholder="another model (optional)",
+        format_func=lambda name: describe(others[name]),
+        key="compare_with",
+    )
+    return others.get(name) if name else None

@@ -69,3 +69,47 @@ def evaluate_arrays(
         probabilities=probabilities,
         kept=classifier.is_digit(probabilities),
     )
+
+
+def digits_where(
+    result: EvaluationResult, true: int | None = None, answered: int | None = None
+) -> np.ndarray:
+    """Test-set indices of the digits that were `true` and read as `answered`, the most
+    confident answers first: one confusion-matrix cell when both are given, otherwise the
+    misread digits, all or only those of one true digit or one answer."""
+    for digit in (true, answered):
+        if digit is not None and not 0 <= digit < NUM_CLASSES:
+            raise ValueError(f"a digit is 0-9, not {digit}")
+    chosen = (
+        np.ones(result.size, bool)
+        if true is not None and answered is not None
+        else (result.predictions != result.labels)
+    )
+    if true is not None:
+        chosen &= result.labels == true
+    if answered is not None:
+        chosen &= result.predictions == answered
+    indices = np.flatnonzero(chosen)
+    confidence = result.probabilities[indices, result.predictions[indices]]
+    return indices[np.argsort(-confidence, kind="stable")]
+
+
+def page_of(indices: np.ndarray, page: int, size: int) -> np.ndarray:
+    """The `page`-th (from 0) run of `size` indices; pages past the end are clamped to the last."""
+    if size < 1:
+        raise ValueError(f"a page holds at least one digit, not {size}")
+    last = max(0, (len(indices) - 1) // size)
+    start = min(max(page, 0), last) * size
+    return indices[start : start + size]
+
+
+def page_count(indices: np.ndarray, size: int) -> int:
+    """How many pages of `size` the indices fill (at least one, possibly empty)."""
+    return max(1, -(-len(indices) // size))
+
+
+def confusion_change(before: EvaluationResult, after: EvaluationResult) -> np.ndarray:
+    """(10, 10) counts of `after` minus `before`, both scored on the same test digits."""
+    if before.size != after.size or not np.array_equal(before.labels, after.labels):
+        raise ValueError("the two results were scored on different test digits")
+    return after.confusion - before.confusion

@@ -243,13 +243,71 @@ def _counts_heatmap(
     return _layout(figure, height)
 
 
-def confusion_matrix_figure(result: EvaluationResult, height: int = 520) -> go.Figure:
-    """The confusion matrix as a heatmap: rows the true digit, columns the prediction."""
+def confusion_matrix_figure(
+    result: EvaluationResult, height: int = 520, picked: tuple[int, int] | None = None
+) -> go.Figure:
+    """The confusion matrix as a heatmap: rows the true digit, columns the prediction. Each cell
+    also holds an invisible point, so a click on it selects (true, answered): Streamlit's chart
+    selections see points, not heatmap cells. `picked` is outlined."""
     counts = result.confusion
     # Log colour scale, so the few mistakes show next to the ~1,000 correct per digit.
-    return _counts_heatmap(
-        np.log10(counts + 1), counts, DIGITS, ("predicted", "true digit"), height
+    figure = _counts_heatmap(
+        np.log10(counts + 1), counts, DIGITS, ("answered", "true digit"), height
     )
+    figure.update_traces(hoverinfo="skip", hovertemplate=None)
+    true, answered = np.divmod(np.arange(NUM_CLASSES * NUM_CLASSES), NUM_CLASSES)
+    figure.add_trace(
+        go.Scatter(
+            x=[DIGITS[digit] for digit in answered],
+            y=[DIGITS[digit] for digit in true],
+            customdata=counts.ravel(),
+            mode="markers",
+            marker={"size": 34, "symbol": "square", "opacity": 0},
+            selected={"marker": {"opacity": 0}},
+            unselected={"marker": {"opacity": 0}},
+            hovertemplate="a true %{y} read as %{x}: %{customdata} digits"
+            "<br>click to see them<extra></extra>",
+        )
+    )
+    if picked is not None:
+        true_digit, answered_digit = picked
+        figure.add_shape(
+            type="rect",
+            x0=answered_digit - 0.5,
+            x1=answered_digit + 0.5,
+            y0=true_digit - 0.5,
+            y1=true_digit + 0.5,
+            line={"color": ACCENT, "width": 4},
+        )
+    return figure.update_layout(clickmode="event+select", dragmode=False)
+
+
+def confusion_change_figure(
+    change: np.ndarray, names: tuple[str, str], height: int = 520
+) -> go.Figure:
+    """How a second model's confusion matrix differs from a first's: green where it is better
+    (fewer mistakes off the diagonal, more right on it), red where it is worse."""
+    better = change.astype(float)
+    better[~np.eye(NUM_CLASSES, dtype=bool)] *= -1  # off the diagonal, fewer is better
+    top = max(1.0, float(np.abs(better).max()))
+    figure = go.Figure(
+        go.Heatmap(
+            z=better,
+            x=DIGITS,
+            y=DIGITS,
+            text=[[f"{value:+d}" if value else "" for value in row] for row in change],
+            texttemplate="%{text}",
+            colorscale=[[0, "#c62828"], [0.5, "#ffffff"], [1, "#1b7f3b"]],
+            zmin=-top,
+            zmax=top,
+            showscale=False,
+            hovertemplate=f"true %{{y}} read as %{{x}}: %{{text}} with {names[1]} "
+            f"than with {names[0]}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(title_text="answered", side="top", type="category")
+    figure.update_yaxes(title_text="true digit", autorange="reversed", type="category")
+    return _layout(figure, height)
 
 
 RIGHT_COLOUR = (27, 127, 59)  # a checked answer the network got right: 5.3:1 on white
@@ -293,17 +351,32 @@ def class_confusion_figure(confusion: np.ndarray, height: int = 440) -> go.Figur
 
 
 def per_class_figure(result: EvaluationResult, height: int = 320) -> go.Figure:
-    """Precision and recall per digit, side by side."""
+    """Precision and recall per digit, side by side, each bar labelled, every digit on the axis.
+    The axis is fixed at 0-100%, so two models' charts compare at a glance."""
     figure = go.Figure(
         [
-            go.Bar(x=DIGITS, y=result.precision * 100, name="precision", marker_color=TRAIN_COLOUR),
-            go.Bar(x=DIGITS, y=result.recall * 100, name="recall", marker_color=VALIDATION_COLOUR),
+            go.Bar(
+                x=DIGITS,
+                y=values * 100,
+                name=name,
+                marker_color=colour,
+                text=[f"{value:.1%}" if np.isfinite(value) else "–" for value in values],
+                textposition="inside",
+                insidetextanchor="end",
+                textangle=-90,
+                textfont={"color": "white", "size": 13},
+            )
+            for name, values, colour in (
+                ("precision", result.precision, TRAIN_COLOUR),
+                ("recall", result.recall, VALIDATION_COLOUR),
+            )
         ]
     )
-    low = float(np.nanmin(np.concatenate([result.precision, result.recall])) * 100)
-    figure.update_yaxes(range=[max(0.0, low - 2), 100.5], ticksuffix="%")
-    figure.update_xaxes(type="category", title_text="digit")
-    return _layout(figure, height).update_layout(showlegend=True, barmode="group")
+    figure.update_yaxes(range=[0, 100], ticksuffix="%", dtick=20)
+    figure.update_xaxes(type="category", title_text="digit", dtick=1)
+    return _layout(figure, height).update_layout(
+        showlegend=True, barmode="group", uniformtext={"minsize": 11, "mode": "show"}
+    )
 
 
 def reliability_figure(curve: Reliability, height: int = 360) -> go.Figure:

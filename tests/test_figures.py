@@ -6,6 +6,7 @@ import pytest
 from mnist_core.evaluate import evaluate
 from mnist_core.figures import (
     ACCENT,
+    confusion_change_figure,
     confusion_matrix_figure,
     per_class_figure,
     pixelated,
@@ -99,6 +100,30 @@ def test_evaluation_figures(quick_training, small_mnist):
     bars = per_class_figure(result).data
     assert [b.name for b in bars] == ["precision", "recall"]
     assert np.allclose(bars[1].y, result.recall * 100)
+    assert list(bars[1].text) == [f"{value:.1%}" for value in result.recall]
+    assert tuple(per_class_figure(result).layout.yaxis.range) == (0, 100)  # fixed: comparable
+
+
+def test_a_confusion_matrix_cell_can_be_clicked(quick_training, small_mnist):
+    """Streamlit selects chart points, not heatmap cells: one point sits on each cell."""
+    result = evaluate(Classifier(quick_training.model), small_mnist)
+    figure = confusion_matrix_figure(result, picked=(4, 9))
+    points = figure.data[1]
+    cells = list(zip(points.y, points.x, points.customdata, strict=True))
+    assert len(cells) == 100
+    assert all(result.confusion[int(y), int(x)] == count for y, x, count in cells)
+    (outline,) = figure.layout.shapes
+    assert (outline.x0 + 0.5, outline.y0 + 0.5) == (9, 4)
+    assert figure.layout.clickmode == "event+select"
+
+
+def test_the_change_between_two_confusion_matrices_is_green_where_better():
+    change = np.zeros((10, 10), int)
+    change[4, 4], change[4, 9], change[7, 1] = 3, -3, 2  # more 4s right, fewer as 9, more 7→1
+    heatmap = confusion_change_figure(change, ("a", "b")).data[0]
+    better = np.asarray(heatmap.z)
+    assert better[4, 4] > 0 and better[4, 9] > 0 and better[7, 1] < 0
+    assert heatmap.text[4][9] == "-3" and heatmap.text[0][0] == ""
 
 
 def test_race_curves_draw_one_line_per_network():
