@@ -41,7 +41,7 @@ if info is not None and evaluation is not None:
     loss.metric("Test loss", f"{evaluation.loss:.4f}")
     wrong.metric("Digits misread", f"{len(evaluation.misclassified):,} of {evaluation.size:,}")
 
-    if against is None:
+    if other is None or against is None:
         matrix, per_class = st.columns([3, 2], gap="large")
         with matrix:
             st.subheader("Confusion matrix")
