@@ -5,8 +5,11 @@ import streamlit as st
 from digit_studio.board_view import live_board, teacher_actions
 from digit_studio.resources import sample_store
 from digit_studio.teacher import teacher_sign_in
+from digit_studio.widgets import page_title
 
-st.title("Class board")
+page_title(
+    "Class board", "neural network", "model", "accuracy", "confusion matrix", "not-a-digit", "label"
+)
 st.caption(
     "Every digit drawn on the Draw page, one at a time, with what the network said; where a "
     "student pressed Yes or No, the truth too. Drawings are anonymous unless a student typed a "

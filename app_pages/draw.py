@@ -2,16 +2,19 @@
 
 import streamlit as st
 
-from digit_studio.draw_view import digit_and_inside, presenter, whole_number
+from digit_studio.draw_view import DRAW_WORDS, digit_and_inside, presenter, whole_number
 from digit_studio.lesson import presenting, shows, start_presenting
+from digit_studio.widgets import words_on_this_page
 
 st.session_state.setdefault("canvas_generation", 0)
 if presenting():
     presenter()
     st.stop()
 
-title, present = st.columns([3, 1], vertical_alignment="center")
+title, words, present = st.columns([2.2, 1, 1], vertical_alignment="center")
 title.title("Draw a digit")
+with words:
+    words_on_this_page(*DRAW_WORDS)
 present.button(
     "Present to the class",
     icon=":material/co_present:",

@@ -6,7 +6,7 @@ import streamlit as st
 from digit_studio.evaluate_view import clickable_matrix, digit_gallery
 from digit_studio.resources import cached_classifier, cached_evaluation, cached_mnist
 from digit_studio.text import plain
-from digit_studio.widgets import choose_model, choose_other_model
+from digit_studio.widgets import choose_model, choose_other_model, page_title
 from mnist_core.evaluate import confusion_change
 from mnist_core.figures import (
     confusion_change_figure,
@@ -25,7 +25,20 @@ PER_DIGIT_CAPTION = (
 )
 COMPARED_HEIGHT = 380  # three matrices side by side on a 1024-pixel projector
 
-st.title("Evaluate a model")
+page_title(
+    "Evaluate a model",
+    "model",
+    "MNIST",
+    "test set",
+    "accuracy",
+    "loss",
+    "confusion matrix",
+    "precision",
+    "recall",
+    "confidence",
+    "calibration",
+    "not-a-digit",
+)
 st.caption("Each model is scored once on MNIST's 10,000 test digits, which it never trained on.")
 
 chosen, compared = st.columns(2)

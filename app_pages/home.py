@@ -6,10 +6,20 @@ from digit_studio.join import show_join_code
 from digit_studio.navigation import APP_ICON, APP_NAME, PAGES
 from digit_studio.resources import model_store
 from digit_studio.text import plain
-from digit_studio.widgets import describe
+from digit_studio.widgets import describe, page_title
 from mnist_core.errors import ModelStoreError
 
-st.title(f"{APP_ICON} {APP_NAME}")
+page_title(
+    f"{APP_ICON} {APP_NAME}",
+    "neural network",
+    "model",
+    "batch",
+    "CNN",
+    "convolution",
+    "step",
+    "score",
+    "pixel",
+)
 st.markdown(
     "Draw a digit and watch a neural network recognize it. "
     "Then train a network yourself and watch it learn, batch by batch."

@@ -4,9 +4,10 @@ import streamlit as st
 
 from digit_studio.resources import model_store
 from digit_studio.text import plain
+from digit_studio.widgets import page_title
 from mnist_core.errors import MnistCoreError
 
-st.title("Models")
+page_title("Models", "model", "neural network", "accuracy", "parameters", "epoch", "MNIST")
 st.caption(
     "Every model trained and saved here. The default one is what the other pages start with."
 )

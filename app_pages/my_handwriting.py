@@ -21,14 +21,23 @@ from digit_studio.text import plain
 from digit_studio.train_settings import offered_range
 from digit_studio.training_jobs import TrainingJob
 from digit_studio.training_view import job_view, start_and_stop
-from digit_studio.widgets import choose_model, writer_name
+from digit_studio.widgets import choose_model, page_title, writer_name
 from mnist_core.config import FinetuneConfig
 from mnist_core.errors import MnistCoreError
 from mnist_core.figures import pixelated, sample_counts
 from mnist_core.finetune import MIN_SAMPLES
 
 st.session_state.setdefault("deleted_samples", [])
-st.title("My handwriting")
+page_title(
+    "My handwriting",
+    "label",
+    "fine-tuning",
+    "neural network",
+    "model",
+    "epoch",
+    "MNIST",
+    "accuracy",
+)
 st.caption(
     "Every drawing you confirm or correct on the **Draw** page is kept here with its label. "
     "Fine-tune a network on them and see whether it reads your handwriting better."

@@ -16,6 +16,7 @@ from digit_studio.train_settings import (
 )
 from digit_studio.training_jobs import TrainingJob
 from digit_studio.training_view import job_view, race_view, start_and_stop
+from digit_studio.widgets import page_title
 from mnist_core.config import (
     LR_SCHEDULES,
     MIN_CALIBRATION_DIGITS,
@@ -28,7 +29,34 @@ from mnist_core.errors import MnistCoreError
 from mnist_core.models import ARCHITECTURES, parameter_count
 from mnist_core.progress import duration_text
 
-st.title("Train a network")
+page_title(
+    "Train a network",
+    "neural network",
+    "model",
+    "perceptron",
+    "MLP",
+    "CNN",
+    "convolution",
+    "filter",
+    "dense layer",
+    "weight",
+    "epoch",
+    "batch",
+    "batch size",
+    "step",
+    "loss",
+    "accuracy",
+    "validation",
+    "overfitting",
+    "learning rate",
+    "learning-rate schedule",
+    "augmentation",
+    "not-a-digit",
+    "early stopping",
+    "patience",
+    "random seed",
+    "pixel",
+)
 st.caption(
     "Pick a network and how long to train it, press **Start**, and watch it learn. "
     "Training goes on if you visit another page; come back to see it."

@@ -4,14 +4,20 @@ import streamlit as st
 
 from digit_studio.resources import cached_classifier
 from digit_studio.text import plain
-from digit_studio.widgets import answer_caption, choose_model, rejection_note, upload_answer
+from digit_studio.widgets import (
+    answer_caption,
+    choose_model,
+    page_title,
+    rejection_note,
+    upload_answer,
+)
 from mnist_core.errors import ImageError
 from mnist_core.figures import pixelated, probability_bars
 from mnist_core.preprocess import preview, read_image
 
 FILE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 
-st.title("Recognize image files")
+page_title("Recognize image files", "MNIST", "model", "pixel", "confidence", "not-a-digit")
 st.caption(
     "Upload photos or scans of single handwritten digits: dark ink on light paper works as well "
     "as light on dark. Each file is cut to its digit and scaled to 28 × 28, as MNIST was."

@@ -10,9 +10,10 @@ import numpy as np
 import streamlit as st
 
 from digit_studio.canvas_fit import fit_canvas
+from digit_studio.glossary import help_for
 from digit_studio.join import show_join_code
 from digit_studio.lesson import shows, stop_presenting
-from digit_studio.resources import cached_classifier, cached_inspector, sample_store
+from digit_studio.resources import cached_classifier, cached_inspector, model_store, sample_store
 from digit_studio.session import session_id
 from digit_studio.text import plain
 from digit_studio.widgets import (
@@ -20,6 +21,7 @@ from digit_studio.widgets import (
     caption_line,
     choose_model,
     current_writer,
+    describe,
     rejection_note,
     show_answer,
     show_first_layer,
@@ -36,10 +38,17 @@ from mnist_core.figures import (
     saliency_overlay,
     unit_strip,
 )
-from mnist_core.predict import Classifier, Prediction
+from mnist_core.models import ARCHITECTURES
+from mnist_core.predict import Classifier, Prediction, compare_on_drawing
 from mnist_core.samples import drawing_png
 from mnist_core.segment import DIGIT_CANVAS, NUMBER_CANVAS, NumberReading, read_number
 from mnist_core.store import ModelInfo
+
+# The terms the Draw page shows, each explained in its "Words on this page".
+DRAW_WORDS = (
+    "neural network", "model", "pixel", "probability", "confidence", "not-a-digit", "label",
+    "perceptron", "MLP", "CNN", "layer", "neuron", "weight", "filter", "feature map", "saliency",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,7 @@ def drawing_canvas(height: int, width: int, key: str, max_height: str = CANVAS_M
     # Imported here: the component registers itself on import, which needs a running Streamlit.
     from streamlit_drawable_canvas import st_canvas
 
-    full_key = f"{key}-{st.session_state.canvas_generation}"
+    full_key = f"{key}-{st.session_state.setdefault('canvas_generation', 0)}"
     canvas = st_canvas(
         stroke_width=st.session_state.get("pen", PEN_WIDTH),
         stroke_color="#FFFFFF",
@@ -221,7 +230,7 @@ def to_the_board(prediction: Prediction, model: str) -> None:
     st.session_state["on_the_board"] = seen
 
 
-def one_digit() -> tuple[ModelInfo | None, Prediction | None]:
+def one_digit() -> tuple[ModelInfo | None, Prediction | None, np.ndarray | None]:
     """The canvas beside the answer: the digit, what the network saw, every digit's chance.
 
     On a phone the columns stack: a compact answer right under the canvas stays in view."""
@@ -267,14 +276,23 @@ def one_digit() -> tuple[ModelInfo | None, Prediction | None]:
             and sample_store() is not None
         ):
             teach(prediction, drawn, info.name)
-    return info, prediction
+    return info, prediction, drawn
 
 
 @st.fragment
 def digit_and_inside() -> None:
     """The canvas, its answer and the inside of the network. A fragment: a stroke reruns only
     this, not the page around it (every element a rerun sends costs the server CPU)."""
-    info, prediction = one_digit()
+    info, prediction, drawn = one_digit()
+    if shows("model"):
+        with st.expander(
+            "Side by side: other models, same drawing",
+            icon=":material/compare:",
+            key="side-by-side",
+            on_change="rerun",
+        ) as side:
+            if side.open:
+                side_by_side(info, drawn)
     if not shows("inside"):
         return
     with st.expander(
@@ -285,6 +303,74 @@ def digit_and_inside() -> None:
                 st.caption("Draw a digit to look inside the network.")
             else:
                 inside_the_network(info, prediction)
+
+
+MOST_COMPARED = 4  # answers side by side: four columns still fit a 1024-pixel projector
+
+
+def first_of_each_architecture(infos: list[ModelInfo], chosen: ModelInfo | None) -> list[str]:
+    """Models to compare first: the chosen one and one of each other architecture, simplest
+    first (a perceptron, an MLP, a CNN: the lesson of why convolutions exist)."""
+    order = list(ARCHITECTURES)
+    picked = {chosen.architecture: chosen.name} if chosen else {}
+    for info in infos:
+        picked.setdefault(info.architecture, info.name)
+    ranked = sorted(
+        picked.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)
+    )
+    return [name for _, name in ranked][:MOST_COMPARED]
+
+
+def model_line(info: ModelInfo) -> str:
+    """A compared model in a few words: its kind of network and its test score."""
+    score = "untested" if info.test_accuracy is None else f"{info.test_accuracy:.1%} on the test"
+    return f"{info.architecture}, {score}"
+
+
+def side_by_side(chosen: ModelInfo | None, drawn: np.ndarray | None) -> None:
+    """The drawing through two to four models at once, each answer with its bars, and the
+    server time the answers took."""
+    infos = {info.name: info for info in model_store().list_models()}
+    if len(infos) < 2:
+        st.caption("There is only one model: train another on the Train page to compare.")
+        return
+    kept = [name for name in st.session_state.get("compared", []) if name in infos]
+    st.session_state["compared"] = kept or first_of_each_architecture(list(infos.values()), chosen)
+    names = st.multiselect(
+        "Models",
+        list(infos),
+        key="compared",
+        max_selections=MOST_COMPARED,
+        format_func=lambda name: describe(infos[name]),
+        help="Up to four. A perceptron, an MLP and a CNN often disagree on a sloppy digit.",
+    )
+    loaded = {name: cached_classifier(infos[name]) for name in names}  # None: its error shown
+    ready = {name: classifier for name, classifier in loaded.items() if classifier is not None}
+    names = list(ready)
+    comparison = (
+        compare_on_drawing(list(ready.values()), drawn) if ready and drawn is not None else None
+    )
+    if comparison is None:
+        st.caption("Draw a digit and pick models to see each one's answer.")
+        return
+    for column, name, prediction in zip(
+        st.columns(len(names)), names, comparison.predictions, strict=True
+    ):
+        with column:
+            st.markdown(f"**{plain(name)}**")
+            st.caption(plain(model_line(infos[name])))
+            show_answer(prediction, "", size="compact")
+            st.plotly_chart(
+                probability_bars(
+                    prediction.probabilities, height=200, is_digit=prediction.is_digit
+                ),
+                config={"displayModeBar": False},
+                key=f"compared-{name}",
+            )
+    st.caption(
+        f"{len(names)} models answered in {comparison.milliseconds:.0f} ms of this server's "
+        "time: the drawing prepared once, then one call to each model."
+    )
 
 
 @st.fragment
@@ -402,30 +488,39 @@ def inside_the_network(info: ModelInfo, prediction: Prediction) -> None:
         "Which pixels argued for the digit…",
         list(range(NUM_CLASSES)),
         default=prediction.label,
-        help="Pick another digit to ask: why not this one?",
+        help=help_for("saliency") + "\n\nPick another digit to ask: why not this one?",
     )
     target = prediction.label if target is None else target
     saliency, weights = st.columns(2, gap="large")
     saliency.image(
         saliency_overlay(prediction.image, inspector.saliency(prediction.image, target)),
-        caption=f"Red: ink that raised the score of {target} (gradient × input)",
+        caption=f"Saliency, in red: the ink that made the network more sure it is a {target}",
     )
     with weights:
         view = first_layer(inspector.model)
-        what = "filters (3 x 3 or 5 x 5)" if view.kind == "filters" else "weights, one image a unit"
-        show_first_layer(view, f"First layer {what}: red favours ink, blue penalizes it")
+        what = "looks for" if view.kind == "filters" else "weighs, one picture a neuron"
+        show_first_layer(
+            view,
+            f"What the first layer {what} ({view.description}): red counts ink for, "
+            "blue counts it against",
+        )
     layers = inspector.layer_views(prediction.image)
     if not layers:
-        st.caption("This network has no hidden layers: its first layer is all there is.")
-    for layer in layers:
+        st.caption(
+            "This network has no hidden layers: each of its ten answers weighs every pixel "
+            "directly, with the weights above."
+        )
+    for number, layer in enumerate(layers, start=1):
         if layer.is_spatial:
+            height, width, maps = layer.values.shape
             st.image(
-                feature_grid(
-                    layer.values, columns=16, tile=28 * max(1, 56 // layer.values.shape[0])
-                ),
-                caption=f"{layer.name}: {layer.values.shape[-1]} feature maps, "
-                f"{layer.values.shape[0]} x {layer.values.shape[1]}",
+                feature_grid(layer.values, columns=16, tile=28 * max(1, 56 // height)),
+                caption=f"Layer {number}, {layer.description}: the {maps} feature maps of your "
+                f"drawing, {height} × {width} each. Bright: where a filter found its pattern.",
             )
         else:
-            st.caption(f"{layer.name}: {len(layer.values)} units")
+            st.caption(
+                f"Layer {number}, {layer.description}: how strongly each of its "
+                f"{len(layer.values)} neurons lights up"
+            )
             st.plotly_chart(unit_strip(layer.values), config={"displayModeBar": False})

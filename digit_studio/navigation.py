@@ -40,6 +40,13 @@ PAGES = (
         "Draw a digit, see what the network answers",
     ),
     AppPage(
+        "app_pages/learn.py",
+        "Learn",
+        ":material/school:",
+        "Learn",
+        "A convolution step by step, what the network thinks digits look like, and fooling it",
+    ),
+    AppPage(
         "app_pages/train.py",
         "Train",
         ":material/model_training:",

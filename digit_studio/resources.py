@@ -23,8 +23,9 @@ from digit_studio.training_hall import (
     training_slots,
 )
 from mnist_core.class_board import ClassBoard, class_board, wall_label
+from mnist_core.convolution import FirstConvolution, first_convolution
 from mnist_core.data import Mnist, load_mnist
-from mnist_core.errors import MnistCoreError
+from mnist_core.errors import MnistCoreError, NoConvolutionError
 from mnist_core.evaluate import EvaluationResult, evaluate
 from mnist_core.explain import Inspector
 from mnist_core.figures import class_confusion_figure, drawing_wall, png
@@ -104,6 +105,23 @@ def _inspector(name: str, file: str) -> Inspector:
 def cached_inspector(info: ModelInfo) -> Inspector | None:
     """Saliency and layer views for the model, built once per model."""
     return _or_message(lambda: _inspector(info.name, info.file))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _first_convolution(name: str, file: str) -> FirstConvolution:
+    return first_convolution(_classifier(name, file).model)
+
+
+def cached_first_convolution(info: ModelInfo) -> FirstConvolution | None:
+    """The model's first convolution as it computes, once per model; None (with a message) when
+    it cannot load. NoConvolutionError for a network without one: the page says why."""
+    try:
+        return _first_convolution(info.name, info.file)
+    except NoConvolutionError:
+        raise
+    except MnistCoreError as error:
+        st.error(plain(error))
+        return None
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from digit_studio.glossary import help_for
 from digit_studio.resources import model_store
 from mnist_core.explain import FirstLayer
 from mnist_core.figures import weight_grid
@@ -177,3 +178,19 @@ def choose_other_model(chosen: ModelInfo | None, label: str = "Compare with") ->
         key="compare_with",
     )
     return others.get(name) if name else None
+
+
+def words_on_this_page(*names: str) -> None:
+    """A button whose popover explains each term the page shows, in words a 12-year-old
+    understands; the page's main terms also get a tooltip where they are."""
+    with st.popover("Words on this page", icon=":material/menu_book:", use_container_width=True):
+        st.markdown(help_for(*names))
+
+
+def page_title(title: str, *words: str) -> None:
+    """The page's title, and beside it the words it uses, explained: no sidebar, whose third of
+    a projector's width the page needs."""
+    heading, glossary = st.columns([3, 1], vertical_alignment="center")
+    heading.title(title)
+    with glossary:
+        words_on_this_page(*words)

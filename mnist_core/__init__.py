@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from mnist_core.errors import ModelLoadError as ModelLoadError
     from mnist_core.errors import ModelNotFoundError as ModelNotFoundError
     from mnist_core.errors import ModelStoreError as ModelStoreError
+    from mnist_core.errors import NoConvolutionError as NoConvolutionError
     from mnist_core.errors import SampleStoreBusyError as SampleStoreBusyError
     from mnist_core.errors import SampleStoreError as SampleStoreError
     from mnist_core.evaluate import EvaluationResult as EvaluationResult
@@ -62,6 +63,7 @@ _EXPORTS = {
     "ModelNotFoundError": "mnist_core.errors",
     "ModelStore": "mnist_core.store",
     "ModelStoreError": "mnist_core.errors",
+    "NoConvolutionError": "mnist_core.errors",
     "NumberReading": "mnist_core.segment",
     "Prediction": "mnist_core.predict",
     "SampleStore": "mnist_core.samples",

@@ -52,3 +52,7 @@ class SampleStoreError(MnistCoreError):
 
 class SampleStoreBusyError(SampleStoreError):
     """Another session is writing to the samples database: try again in a moment."""
+
+
+class NoConvolutionError(MnistCoreError):
+    """The network has no first convolution that the step-by-step view can show."""

@@ -15,11 +15,21 @@ import tensorflow as tf
 from mnist_core.data import IMAGE_SHAPE, MODEL_INPUT_SHAPE, NUM_CLASSES
 
 
+def describe_layer(layer: keras.layers.Layer) -> str:
+    """A weighted layer as what it is, not its Keras name: "5×5 filters, 32 of them"."""
+    if isinstance(layer, keras.layers.Conv2D):
+        height, width = layer.kernel_size
+        return f"{height}×{width} filters, {layer.filters} of them"
+    if isinstance(layer, keras.layers.Dense):
+        return f"a layer of {layer.units} neurons, each looking at every input"
+    raise ValueError(f"{layer.name} is neither a convolution nor a dense layer")
+
+
 @dataclass(frozen=True)
 class LayerView:
     """One layer's output for one image, scaled to [0, 1] for display."""
 
-    name: str
+    description: str  # what the layer is, in words: describe_layer
     values: np.ndarray  # (H, W, channels) for convolutions, (units,) for dense layers
 
     @property
@@ -33,6 +43,7 @@ class FirstLayer:
 
     kind: str  # "filters" (a convolution's kernels) or "weights" (a dense unit's 28x28 inputs)
     images: np.ndarray  # (count, height, width)
+    description: str  # the layer in words: describe_layer
 
 
 def _unit_scale(values: np.ndarray) -> np.ndarray:
@@ -95,7 +106,7 @@ class Inspector:
         outputs = self._layers(batch, training=False)
         outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
         return [
-            LayerView(layer.name, _unit_scale(np.maximum(np.asarray(output)[0], 0)))
+            LayerView(describe_layer(layer), _unit_scale(np.maximum(np.asarray(output)[0], 0)))
             for layer, output in zip(self.watched, outputs, strict=True)
         ]
 
@@ -105,10 +116,12 @@ def first_layer(model: keras.Model) -> FirstLayer:
     for layer in model.layers:
         if isinstance(layer, keras.layers.Conv2D):
             kernels = np.asarray(layer.kernel)[..., 0, :]  # (k, k, filters): one input channel
-            return FirstLayer("filters", _signed_scale(np.moveaxis(kernels, -1, 0)))
+            images = _signed_scale(np.moveaxis(kernels, -1, 0))
+            return FirstLayer("filters", images, describe_layer(layer))
         if isinstance(layer, keras.layers.Dense):
             weights = np.asarray(layer.kernel)  # (784, units)
-            return FirstLayer("weights", _signed_scale(weights.T.reshape(-1, *IMAGE_SHAPE)))
+            images = _signed_scale(weights.T.reshape(-1, *IMAGE_SHAPE))
+            return FirstLayer("weights", images, describe_layer(layer))
     raise ValueError(f"{model.name} has no convolution or dense layer to show")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,10 +102,14 @@ class Classifier:
         """Preprocess any image of one digit, recognize it, and say whether it is one; `canvas`:
         the image is a whole drawing canvas, where a mark too small for a digit is a speck."""
         ink = digit_ink(image)
-        seen = fit_to_mnist(ink)
+        return self.classify_seen(fit_to_mnist(ink), speck=is_speck(ink, canvas))
+
+    def classify_seen(self, seen: np.ndarray, speck: bool = False) -> Prediction:
+        """The Prediction for one already preprocessed (28, 28) image; `speck`: too small a mark
+        to be a digit, whatever the model says."""
         answer = self.predict_proba(seen[np.newaxis])
         label = int(np.argmax(answer[0]))
-        is_digit = bool(self.is_digit(answer)[0]) and not is_speck(ink, canvas)
+        is_digit = bool(self.is_digit(answer)[0]) and not speck
         return Prediction(label, float(answer[0, label]), answer[0], seen, is_digit)
 
     def classify_drawing(self, image: np.ndarray | None) -> Prediction | None:
@@ -114,6 +120,27 @@ class Classifier:
             return self.classify(image, canvas=True)
         except EmptyImageError:
             return None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One drawing answered by several models, and the server time that took."""
+
+    predictions: list[Prediction]  # in the order the classifiers were given
+    milliseconds: float  # preprocessing once plus one call per model
+
+
+def compare_on_drawing(classifiers: Sequence[Classifier], image: np.ndarray) -> Comparison | None:
+    """A whole canvas (RGBA) answered by each classifier: preprocessed once, then one call per
+    model, so that the answers differ only by the models. None while nothing is drawn."""
+    started = time.perf_counter()
+    try:
+        ink = digit_ink(image)
+    except EmptyImageError:
+        return None
+    seen, speck = fit_to_mnist(ink), is_speck(ink, canvas=True)
+    predictions = [classifier.classify_seen(seen, speck) for classifier in classifiers]
+    return Comparison(predictions, (time.perf_counter() - started) * 1000)
 
 
 def load_classifier(name: str | None = None, store: ModelStore | Path | None = None) -> Classifier:

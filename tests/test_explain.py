@@ -98,3 +98,15 @@ def test_display_images(mnist):
     weights = weight_grid(np.stack([np.ones((5, 5)), -np.ones((5, 5))]), columns=2, tile=50)
     assert tuple(weights[0, 0]) == (255, 0, 0) and tuple(weights[0, 60]) == (0, 0, 255)
     assert unit_strip(np.linspace(0, 1, 64)).data[0].z[0][-1] == 1
+
+
+def test_layers_are_described_as_what_they_are_not_by_keras_names(mnist):
+    cnn = build_model("cnn-classic")
+    views = Inspector(cnn).layer_views(mnist.x_test[0] / 255)
+    assert [view.description for view in views] == [
+        "5×5 filters, 32 of them",
+        "5×5 filters, 64 of them",
+        "a layer of 1024 neurons, each looking at every input",
+    ]
+    assert first_layer(cnn).description == "5×5 filters, 32 of them"
+    assert first_layer(build_model("perceptron")).description.startswith("a layer of 10 neurons")

@@ -19,7 +19,7 @@ def test_every_page_file_is_registered_once():
 def test_the_addresses_stay_what_links_and_bookmarks_use():
     assert PAGES[0] is HOME and HOME.url_path == "" and HOME.title == "Home"
     assert [page.url_path for page in PAGES[1:]] == [
-        "Draw", "Train", "Upload", "Evaluate", "Models", "Class_board", "My_handwriting",
+        "Draw", "Learn", "Train", "Upload", "Evaluate", "Models", "Class_board", "My_handwriting",
     ]  # fmt: skip
 
 

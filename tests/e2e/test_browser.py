@@ -64,8 +64,11 @@ def test_inside_the_network_after_drawing(page, app_url, artifacts):
     draw_with_mouse(page, canvas.bounding_box(), DIGIT_STROKES["7"])
     expect(page.locator(f"{PREDICTION} .big-digit")).to_have_text("7")
     page.get_by_text("Inside the network").click()
-    expect(page.get_by_text("Red: ink that raised the score of 7")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"feature maps, 28 x 28"))).to_be_visible()
+    expect(
+        page.get_by_text("Saliency, in red: the ink that made the network more sure it is a 7")
+    ).to_be_visible()
+    layer = re.compile(r"Layer 1, 3×3 filters, 32 of them: the 32 feature maps of your drawing")
+    expect(page.get_by_text(layer)).to_be_visible()
     wait_until_idle(page)
     page.screenshot(path=artifacts / "draw-inside-the-network.png", full_page=True)
 

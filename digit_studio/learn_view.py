@@ -1,0 +1,198 @@
+"""The Learn page's parts: the digit to look at (drawn, or an example), a convolution step by
+step, what the network thinks each digit looks like, and a drawing changed to fool it."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from digit_studio.draw_view import clear_canvas, drawing_canvas
+from digit_studio.resources import cached_first_convolution, cached_mnist
+from digit_studio.widgets import caption_line
+from mnist_core.adversarial import fool
+from mnist_core.convolution import ConvolutionWalk, convolution_walk
+from mnist_core.convolution_figures import (
+    convolution_animation,
+    output_figure,
+    pooled_figure,
+    relu_figure,
+    step_grids_figure,
+    sum_line,
+    window_figure,
+)
+from mnist_core.data import NUM_CLASSES
+from mnist_core.errors import NoConvolutionError
+from mnist_core.figures import pixelated, weight_grid
+from mnist_core.predict import Classifier
+from mnist_core.segment import DIGIT_CANVAS
+from mnist_core.store import ModelInfo
+
+# The terms the Learn page shows, each explained in its "Words on this page".
+LEARN_WORDS = (
+    "neural network", "model", "MNIST", "test set", "pixel", "layer", "neuron", "weight",
+    "convolution", "filter", "step", "feature map", "ReLU", "pooling", "batch normalization",
+    "feature visualization", "probability", "confidence", "adversarial example",
+    "not-a-digit", "augmentation",
+)  # fmt: skip
+LOOKS = ("A convolution, step by step", "What it thinks digits look like", "Fool the network")
+FIGURE = {"displayModeBar": False}
+LEARN_CANVAS_HEIGHT = "16rem"  # small: the views beside it need the room
+
+
+def example_image(digit: int) -> np.ndarray:
+    """The first MNIST test image of `digit`, as the model sees it: (28, 28) in [0, 1]."""
+    mnist = cached_mnist()
+    return mnist.x_test[int(np.flatnonzero(mnist.y_test == digit)[0])] / 255.0
+
+
+def digit_to_look_at(classifier: Classifier) -> np.ndarray:
+    """The student's drawing as the network sees it, or an MNIST example until they draw."""
+    drawn = drawing_canvas(
+        DIGIT_CANVAS, DIGIT_CANVAS, "learn-canvas", max_height=LEARN_CANVAS_HEIGHT
+    ).image_data
+    st.button("Clear", icon=":material/delete:", on_click=clear_canvas, key="learn-clear")
+    prediction = classifier.classify_drawing(drawn)
+    if prediction is not None:
+        st.caption("Your drawing, as the network sees it: 28 × 28 pixels")
+        st.image(pixelated(prediction.image, size=112))
+        return prediction.image
+    example = st.pills(
+        "Or look at an MNIST example of",
+        list(range(NUM_CLASSES)),
+        default=4,
+        key="learn_example",
+    )
+    image = example_image(4 if example is None else int(example))
+    st.image(pixelated(image, size=112), caption="An example from MNIST's test digits")
+    return image
+
+
+def _move_window(position: int, positions: int) -> None:
+    st.session_state["conv_position"] = min(max(position, 0), positions - 1)
+
+
+@st.fragment
+def convolution_steps(info: ModelInfo, image: np.ndarray) -> None:
+    """One first-layer filter slid over the digit: the numbers under its window, the
+    multiply-add, the output map filling in, then ReLU and pooling. A fragment: a step reruns
+    only this."""
+    started = time.perf_counter()
+    try:
+        convolution = cached_first_convolution(info)
+    except NoConvolutionError as error:
+        st.info(str(error))
+        return
+    if convolution is None:
+        return
+    st.markdown(
+        f"**The first layer: {convolution.description}.** Each filter is a small grid of "
+        "weights. It slides over the picture; at each place it multiplies the pixels under it "
+        "by its weights and adds them up. That sum is one cell of its feature map."
+    )
+    chosen, animate = st.columns([3, 1], vertical_alignment="bottom")
+    number = chosen.slider("Filter", 1, convolution.filters, key="conv_filter")
+    playing = animate.toggle("Animate", key="conv_animate")
+    walk = convolution_walk(convolution, image, number - 1)
+    if playing:
+        st.plotly_chart(convolution_animation(walk), config=FIGURE, key="conv-animation")
+        _later_steps(walk)
+    else:
+        _one_step(walk)
+    for note in convolution.notes:
+        st.caption(note)
+    st.caption(f"This view took {(time.perf_counter() - started) * 1000:.0f} ms of server time.")
+
+
+def _one_step(walk: ConvolutionWalk) -> None:
+    rows, columns = walk.output.shape
+    st.session_state.setdefault("conv_position", (rows // 2) * columns + columns // 2)
+    position = min(st.session_state["conv_position"], walk.positions - 1)
+    st.session_state["conv_position"] = position
+    back, forward, down = st.columns(3)
+    back.button(
+        "One step back", icon=":material/chevron_left:", on_click=_move_window,
+        args=(position - 1, walk.positions), key="conv-back", use_container_width=True,
+    )  # fmt: skip
+    forward.button(
+        "One step", icon=":material/chevron_right:", on_click=_move_window,
+        args=(position + 1, walk.positions), key="conv-step", use_container_width=True,
+    )  # fmt: skip
+    down.button(
+        "One row down", icon=":material/keyboard_arrow_down:", on_click=_move_window,
+        args=(position + columns, walk.positions), key="conv-row", use_container_width=True,
+    )  # fmt: skip
+    st.slider("Window position", 0, walk.positions - 1, key="conv_position")
+    step = walk.step(position)
+    picture, output = st.columns(2)
+    picture.plotly_chart(window_figure(walk, step, height=320), config=FIGURE, key="conv-window")
+    output.plotly_chart(output_figure(walk, step, height=320), config=FIGURE, key="conv-output")
+    st.plotly_chart(step_grids_figure(walk, step, height=260), config=FIGURE, key="conv-grids")
+    caption_line(sum_line(step))
+    _later_steps(walk)
+
+
+def _later_steps(walk: ConvolutionWalk) -> None:
+    """ReLU and pooling on the whole map."""
+    relu, pooled = st.columns(2)
+    relu.plotly_chart(relu_figure(walk, height=300), config=FIGURE, key="conv-relu")
+    relu.caption("ReLU: every negative number becomes 0; the rest stay.")
+    if walk.pooled is not None:
+        pooled.plotly_chart(pooled_figure(walk, height=300), config=FIGURE, key="conv-pooled")
+        pooled.caption(
+            "Pooling: each small square keeps only its biggest number, a map half as wide."
+        )
+
+
+def fooled_drawing(classifier: Classifier, image: np.ndarray) -> None:
+    """The smallest change to the digit that makes the network read another one, beside the
+    digit, with the change itself: red where ink was added, blue where it was taken away."""
+    target = st.pills(
+        "Make the network read",
+        list(range(NUM_CLASSES)),
+        key="fool_target",
+        help="Leave it empty for any digit but the one it reads now.",
+    )
+    started = time.perf_counter()
+    try:
+        fooling = fool(classifier, image, None if target is None else int(target))
+    except ValueError:  # the target is what it reads already
+        st.info(f"The network already reads a {target}: pick another digit.")
+        return
+    before, after, change = st.columns(3)
+    before.image(
+        pixelated(fooling.original, size=168),
+        caption=f"It reads {fooling.original_label}",
+    )
+    chance = fooling.probabilities[fooling.fooled_label]
+    after.image(
+        pixelated(fooling.fooled, size=168),
+        caption=f"After the change it reads {fooling.fooled_label} ({chance:.0%} sure)"
+        if fooling.succeeded
+        else f"Still {fooling.original_label}: it held",
+    )
+    scale = max(fooling.epsilon, 1e-6)
+    change.image(
+        weight_grid(fooling.difference[np.newaxis] / scale, columns=1, tile=168),
+        caption="The change: red ink added, blue ink taken away",
+    )
+    if fooling.succeeded:
+        st.markdown(
+            f"No pixel changed by more than **{fooling.epsilon:.0%}** of the way from black to "
+            f"white: a faint haze over {fooling.changed_pixels} of the 784 pixels. To you it is "
+            f"still a {fooling.original_label}; the network reads {fooling.fooled_label}. "
+            "This is an adversarial example."
+        )
+    else:
+        st.markdown(
+            f"Changing each pixel by up to {fooling.epsilon:.0%} did not fool it. Past that, "
+            "the drawing itself would start to change."
+        )
+    if classifier.rejects_non_digits:
+        st.caption(
+            "The not-a-digit guard turns the changed drawing away."
+            if not fooling.is_digit
+            else "The not-a-digit guard is fooled too: it still calls the changed drawing a digit."
+        )
+    st.caption(f"This view took {(time.perf_counter() - started) * 1000:.0f} ms of server time.")
