@@ -7,6 +7,7 @@ from digit_studio.learn_view import (
     LEARN_WORDS,
     LOOKS,
     convolution_steps,
+    digit_portraits,
     digit_to_look_at,
     fooled_drawing,
 )
@@ -25,5 +26,7 @@ if info is not None and classifier is not None:
         look = st.segmented_control("Look at", LOOKS, default=LOOKS[0], key="learn_look")
         if look == LOOKS[0]:
             convolution_steps(info, image)
+        elif look == LOOKS[1]:
+            digit_portraits(info)
         elif look == LOOKS[2]:
             fooled_drawing(classifier, image)

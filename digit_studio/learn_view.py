@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from digit_studio.draw_view import clear_canvas, drawing_canvas
-from digit_studio.resources import cached_first_convolution, cached_mnist
+from digit_studio.resources import cached_first_convolution, cached_mnist, cached_portraits
 from digit_studio.widgets import caption_line
 from mnist_core.adversarial import fool
 from mnist_core.convolution import ConvolutionWalk, convolution_walk
@@ -196,3 +196,48 @@ def fooled_drawing(classifier: Classifier, image: np.ndarray) -> None:
             else "The not-a-digit guard is fooled too: it still calls the changed drawing a digit."
         )
     st.caption(f"This view took {(time.perf_counter() - started) * 1000:.0f} ms of server time.")
+
+
+PORTRAIT_COLUMNS = 5  # two rows of five: each portrait big enough to see its strokes
+
+
+def digit_portraits(info: ModelInfo) -> None:
+    """For each digit, the picture the network is surest of: painted on demand, once per model
+    and start for the whole server."""
+    st.markdown(
+        "**What does the network think a 7 looks like?** Start from a grey smudge and change "
+        "its pixels, little by little, to make the network as sure as it can be that it is a "
+        "7. Small random shifts and a soft blur at each step keep it looking like a drawing. "
+        "This is feature visualization."
+    )
+    if not st.session_state.get("portraits_shown"):
+        st.button(
+            "Paint what it thinks each digit looks like",
+            icon=":material/palette:",
+            on_click=st.session_state.update,
+            kwargs={"portraits_shown": True},
+            key="paint",
+        )
+        return
+    seed = st.session_state.setdefault("portrait_seed", 0)
+    painted = cached_portraits(info, seed)
+    if painted is None:
+        return
+    portraits = painted.portraits
+    columns = st.columns(PORTRAIT_COLUMNS)
+    for digit in range(NUM_CLASSES):
+        columns[digit % PORTRAIT_COLUMNS].image(
+            pixelated(portraits.images[digit], size=112),
+            caption=f"{digit}: {portraits.scores[digit]:.0%} sure",
+        )
+    st.button(
+        "Paint again from another smudge",
+        icon=":material/refresh:",
+        on_click=st.session_state.update,
+        kwargs={"portrait_seed": seed + 1},
+        key="paint-again",
+    )
+    st.caption(
+        f"Painted in {painted.seconds:.1f} s of this server's time, once for every student: "
+        "each start gives a different picture the network is just as sure of."
+    )

@@ -29,6 +29,7 @@ from mnist_core.errors import MnistCoreError, NoConvolutionError
 from mnist_core.evaluate import EvaluationResult, evaluate
 from mnist_core.explain import Inspector
 from mnist_core.figures import class_confusion_figure, drawing_wall, png
+from mnist_core.portraits import DigitPortraits, PortraitPainter
 from mnist_core.predict import Classifier, load_classifier
 from mnist_core.samples import (
     SampleStore,
@@ -122,6 +123,32 @@ def cached_first_convolution(info: ModelInfo) -> FirstConvolution | None:
     except MnistCoreError as error:
         st.error(plain(error))
         return None
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _portrait_painter(name: str, file: str) -> PortraitPainter:
+    return PortraitPainter(_classifier(name, file).model)
+
+
+@dataclass(frozen=True)
+class PaintedPortraits:
+    portraits: DigitPortraits
+    seconds: float  # this server's time to paint them (and, the first time, to trace)
+
+
+@st.cache_resource(
+    max_entries=32, show_spinner="Painting what the network thinks digits look like…"
+)
+def _portraits(name: str, file: str, seed: int) -> PaintedPortraits:
+    started = time.perf_counter()
+    portraits = _portrait_painter(name, file).paint(seed=seed)
+    return PaintedPortraits(portraits, time.perf_counter() - started)
+
+
+def cached_portraits(info: ModelInfo, seed: int) -> PaintedPortraits | None:
+    """What the model thinks each digit looks like, painted once per model and start (`seed`)
+    for every session; None (with a message) when the model cannot load."""
+    return _or_message(lambda: _portraits(info.name, info.file, seed))
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")

@@ -124,3 +124,22 @@ def test_the_example_digit_is_fooled_and_the_guard_says_so(monkeypatch):
     at.pills(key="fool_target").set_value(9).run()
     captions = [image.proto.imgs[0].caption for image in at.get("image")]
     assert any(text.startswith("After the change it reads 9") for text in captions)
+
+
+def test_what_the_network_thinks_each_digit_looks_like_is_painted_on_demand(monkeypatch):
+    at = learn_page(monkeypatch)
+    at.segmented_control(key="learn_look").set_value("What it thinks digits look like").run()
+    assert not at.exception
+    assert len(at.get("image")) == 1  # only the example digit until asked
+    at.button(key="paint").click().run()
+    assert not at.exception
+    captions = [image.proto.imgs[0].caption for image in at.get("image")][1:]
+    shown = sorted(captions, key=lambda text: int(text.split(":")[0]))
+    assert [text.split(":")[0] for text in shown] == [str(digit) for digit in range(10)]
+    assert all(int(text.split(": ")[1].split("%")[0]) >= 90 for text in shown)
+    timing = next(c.value for c in at.caption if c.value.startswith("Painted in"))
+    assert re.match(r"Painted in \d+\.\d s of this server's time", timing)
+    first = [image.proto.imgs[0].url for image in at.get("image")][1:]
+    at.button(key="paint-again").click().run()
+    assert at.session_state["portrait_seed"] == 1
+    assert [image.proto.imgs[0].url for image in at.get("image")][1:] != first

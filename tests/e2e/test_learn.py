@@ -75,3 +75,15 @@ def test_the_network_is_fooled_by_a_small_change(page, app_url, artifacts):
     expect(page.get_by_text("This is an adversarial example", exact=False)).to_be_visible()
     wait_until_idle(page)
     page.screenshot(path=artifacts / "learn-fooled.png", full_page=True)
+
+
+def test_the_portraits_of_the_ten_digits(page, app_url, artifacts):
+    page.goto(f"{app_url}/Learn")
+    page.get_by_text("What it thinks digits look like", exact=True).click()
+    page.get_by_role("button", name="Paint what it thinks each digit looks like").click()
+    expect(
+        page.get_by_text(re.compile(r"^Painted in \d+\.\d s of this server's time"))
+    ).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^7: \d+% sure$"))).to_be_visible()
+    wait_until_idle(page)
+    page.screenshot(path=artifacts / "learn-portraits.png", full_page=True)
