@@ -16,17 +16,17 @@ from digit_studio.widgets import choose_model, page_title
 
 page_title("Learn by looking", *LEARN_WORDS)
 
-info = choose_model()
-classifier = cached_classifier(info) if info else None
-if info is not None and classifier is not None:
-    digit, views = st.columns([1, 2.6], gap="large")
-    with digit:
-        image = digit_to_look_at(classifier)
+digit, views = st.columns([1, 2.6], gap="large")
+with digit:
+    info = choose_model()
+    classifier = cached_classifier(info) if info else None
+    image = digit_to_look_at(classifier) if classifier else None
+if info is not None and image is not None:
     with views:
         look = st.segmented_control("Look at", LOOKS, default=LOOKS[0], key="learn_look")
         if look == LOOKS[0]:
             convolution_steps(info, image)
         elif look == LOOKS[1]:
             digit_portraits(info)
-        elif look == LOOKS[2]:
+        elif look == LOOKS[2] and classifier is not None:
             fooled_drawing(classifier, image)

@@ -58,13 +58,11 @@ def digit_to_look_at(classifier: Classifier) -> np.ndarray:
         st.caption("Your drawing, as the network sees it: 28 × 28 pixels")
         st.image(pixelated(prediction.image, size=112))
         return prediction.image
-    example = st.pills(
-        "Or look at an MNIST example of",
-        list(range(NUM_CLASSES)),
-        default=4,
+    example = st.selectbox(
+        "Until you draw, an MNIST example of a", list(range(NUM_CLASSES)), index=4,
         key="learn_example",
-    )
-    image = example_image(4 if example is None else int(example))
+    )  # fmt: skip
+    image = example_image(int(example))
     st.image(pixelated(image, size=112), caption="An example from MNIST's test digits")
     return image
 
@@ -106,10 +104,16 @@ def convolution_steps(info: ModelInfo, image: np.ndarray) -> None:
 
 
 def _one_step(walk: ConvolutionWalk) -> None:
+    """The window at one place: the picture and the map beside each other, the buttons that move
+    it right under them, then the numbers it multiplies and their sum."""
     rows, columns = walk.output.shape
     st.session_state.setdefault("conv_position", (rows // 2) * columns + columns // 2)
     position = min(st.session_state["conv_position"], walk.positions - 1)
     st.session_state["conv_position"] = position
+    step = walk.step(position)
+    picture, output = st.columns(2)
+    picture.plotly_chart(window_figure(walk, step, height=280), config=FIGURE, key="conv-window")
+    output.plotly_chart(output_figure(walk, step, height=280), config=FIGURE, key="conv-output")
     back, forward, down = st.columns(3)
     back.button(
         "One step back", icon=":material/chevron_left:", on_click=_move_window,
@@ -123,13 +127,9 @@ def _one_step(walk: ConvolutionWalk) -> None:
         "One row down", icon=":material/keyboard_arrow_down:", on_click=_move_window,
         args=(position + columns, walk.positions), key="conv-row", use_container_width=True,
     )  # fmt: skip
-    st.slider("Window position", 0, walk.positions - 1, key="conv_position")
-    step = walk.step(position)
-    picture, output = st.columns(2)
-    picture.plotly_chart(window_figure(walk, step, height=320), config=FIGURE, key="conv-window")
-    output.plotly_chart(output_figure(walk, step, height=320), config=FIGURE, key="conv-output")
-    st.plotly_chart(step_grids_figure(walk, step, height=260), config=FIGURE, key="conv-grids")
     caption_line(sum_line(step))
+    st.plotly_chart(step_grids_figure(walk, step, height=240), config=FIGURE, key="conv-grids")
+    st.slider("Window position", 0, walk.positions - 1, key="conv_position")
     _later_steps(walk)
 
 
@@ -164,6 +164,7 @@ def fooled_drawing(classifier: Classifier, image: np.ndarray) -> None:
     before.image(
         pixelated(fooling.original, size=168),
         caption=f"It reads {fooling.original_label}",
+        width="stretch",
     )
     chance = fooling.probabilities[fooling.fooled_label]
     after.image(
@@ -171,11 +172,14 @@ def fooled_drawing(classifier: Classifier, image: np.ndarray) -> None:
         caption=f"After the change it reads {fooling.fooled_label} ({chance:.0%} sure)"
         if fooling.succeeded
         else f"Still {fooling.original_label}: it held",
+        width="stretch",
     )
     scale = max(fooling.epsilon, 1e-6)
     change.image(
         weight_grid(fooling.difference[np.newaxis] / scale, columns=1, tile=168),
-        caption="The change: red ink added, blue ink taken away",
+        caption=f"The change, {1 / scale:.0f} times stronger so that you can see it: red ink "
+        "added, blue taken away",
+        width="stretch",
     )
     if fooling.succeeded:
         st.markdown(
