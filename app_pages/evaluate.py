@@ -67,7 +67,7 @@ if info is not None and evaluation is not None:
     else:
         first, second = plain(info.name), plain(other.name)
         st.subheader("Confusion matrices")
-        st.caption(MATRIX_CAPTION)
+        st.caption(MATRIX_CAPTION.replace("Click a cell", f"Click a cell of {first}'s"))
         mine, theirs, change = st.columns(3)
         with mine:
             st.markdown(f"**{first}**: {evaluation.accuracy:.2%}")
@@ -75,7 +75,7 @@ if info is not None and evaluation is not None:
         with theirs:
             st.markdown(f"**{second}**: {against.accuracy:.2%}")
             st.plotly_chart(
-                confusion_matrix_figure(against, height=COMPARED_HEIGHT),
+                confusion_matrix_figure(against, height=COMPARED_HEIGHT, clickable=False),
                 config={"displayModeBar": False},
                 key="their-confusion",
             )
@@ -101,7 +101,11 @@ if info is not None and evaluation is not None:
                 per_class_figure(result), config={"displayModeBar": False}, key=f"per-digit-{key}"
             )
 
-    st.subheader("The digits behind the matrix")
+    st.subheader(
+        "The digits behind the matrix"
+        if against is None
+        else f"The digits behind {plain(info.name)}'s matrix"
+    )
     digit_gallery(evaluation, cached_mnist().x_test)
 
     st.subheader('Does "% sure" mean what it says?')

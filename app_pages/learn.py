@@ -23,10 +23,12 @@ with digit:
     image = digit_to_look_at(classifier) if classifier else None
 if info is not None and image is not None:
     with views:
-        look = st.segmented_control("Look at", LOOKS, default=LOOKS[0], key="learn_look")
+        look = st.segmented_control(
+            "Look at", LOOKS, default=LOOKS[0], key="learn_look", required=True
+        )
         if look == LOOKS[0]:
             convolution_steps(info, image)
         elif look == LOOKS[1]:
             digit_portraits(info)
-        elif look == LOOKS[2] and classifier is not None:
+        elif classifier is not None:
             fooled_drawing(classifier, image)

@@ -7,7 +7,10 @@ from digit_studio.text import plain
 from digit_studio.widgets import page_title
 from mnist_core.errors import MnistCoreError
 
-page_title("Models", "model", "neural network", "accuracy", "parameters", "epoch", "MNIST")
+page_title(
+    "Models", "model", "neural network", "perceptron", "MLP", "CNN", "accuracy", "parameters",
+    "epoch", "MNIST",
+)  # fmt: skip
 st.caption(
     "Every model trained and saved here. The default one is what the other pages start with."
 )

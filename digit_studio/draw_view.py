@@ -38,11 +38,10 @@ from mnist_core.figures import (
     saliency_overlay,
     unit_strip,
 )
-from mnist_core.models import ARCHITECTURES
 from mnist_core.predict import Classifier, Prediction, compare_on_drawing
 from mnist_core.samples import drawing_png
 from mnist_core.segment import DIGIT_CANVAS, NUMBER_CANVAS, NumberReading, read_number
-from mnist_core.store import ModelInfo
+from mnist_core.store import ModelInfo, one_of_each_architecture
 
 # The terms the Draw page shows, each explained in its "Words on this page".
 DRAW_WORDS = (
@@ -85,15 +84,23 @@ def new_board_drawing() -> None:
 # projector, with room above it for the page's header.
 CANVAS_MAX_HEIGHT = "calc(100vh - 7rem)"
 PEN_WIDTH = 22  # canvas pixels: MNIST's stroke, about a tenth of the digit's height
+MOST_COMPARED = 4  # answers side by side: four columns still fit a 1024-pixel projector
 
 
-def drawing_canvas(height: int, width: int, key: str, max_height: str = CANVAS_MAX_HEIGHT):
+def drawing_canvas(
+    height: int,
+    width: int,
+    key: str,
+    max_height: str = CANVAS_MAX_HEIGHT,
+    generation: str = "canvas_generation",
+):
     """The canvas, white ink on black like MNIST, `width` x `height` canvas pixels scaled to its
-    column (strokes come back in canvas pixels); `key` changes when it is cleared."""
+    column (strokes come back in canvas pixels); its key changes with the `generation` counter
+    in session state, which clearing it counts up."""
     # Imported here: the component registers itself on import, which needs a running Streamlit.
     from streamlit_drawable_canvas import st_canvas
 
-    full_key = f"{key}-{st.session_state.setdefault('canvas_generation', 0)}"
+    full_key = f"{key}-{st.session_state.setdefault(generation, 0)}"
     canvas = st_canvas(
         stroke_width=st.session_state.get("pen", PEN_WIDTH),
         stroke_color="#FFFFFF",
@@ -305,26 +312,8 @@ def digit_and_inside() -> None:
                 inside_the_network(info, prediction)
 
 
-MOST_COMPARED = 4  # answers side by side: four columns still fit a 1024-pixel projector
-
-
-def first_of_each_architecture(infos: list[ModelInfo], chosen: ModelInfo | None) -> list[str]:
-    """Models to compare first: the chosen one and one of each other architecture, simplest
-    first (a perceptron, an MLP, a CNN: the lesson of why convolutions exist)."""
-    order = list(ARCHITECTURES)
-    picked = {chosen.architecture: chosen.name} if chosen else {}
-    for info in infos:
-        picked.setdefault(info.architecture, info.name)
-    ranked = sorted(
-        picked.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)
-    )
-    return [name for _, name in ranked][:MOST_COMPARED]
-
-
-def model_line(info: ModelInfo) -> str:
-    """A compared model in a few words: its kind of network and its test score."""
-    score = "untested" if info.test_accuracy is None else f"{info.test_accuracy:.1%} on the test"
-    return f"{info.architecture}, {score}"
+def _keep_compared() -> None:
+    st.session_state["compared_models"] = st.session_state["compared"]
 
 
 def side_by_side(chosen: ModelInfo | None, drawn: np.ndarray | None) -> None:
@@ -332,10 +321,16 @@ def side_by_side(chosen: ModelInfo | None, drawn: np.ndarray | None) -> None:
     server time the answers took."""
     infos = {info.name: info for info in model_store().list_models()}
     if len(infos) < 2:
-        st.caption("There is only one model: train another on the Train page to compare.")
+        st.caption("Comparing needs two models or more: train another on the Train page.")
         return
-    kept = [name for name in st.session_state.get("compared", []) if name in infos]
-    st.session_state["compared"] = kept or first_of_each_architecture(list(infos.values()), chosen)
+    # Kept apart from the widget's key, which Streamlit drops while the expander is closed.
+    if "compared_models" not in st.session_state:
+        st.session_state["compared_models"] = one_of_each_architecture(
+            list(infos.values()), chosen, MOST_COMPARED
+        )
+    st.session_state["compared"] = [
+        name for name in st.session_state["compared_models"] if name in infos
+    ]
     names = st.multiselect(
         "Models",
         list(infos),
@@ -343,6 +338,7 @@ def side_by_side(chosen: ModelInfo | None, drawn: np.ndarray | None) -> None:
         max_selections=MOST_COMPARED,
         format_func=lambda name: describe(infos[name]),
         help="Up to four. A perceptron, an MLP and a CNN often disagree on a sloppy digit.",
+        on_change=_keep_compared,
     )
     loaded = {name: cached_classifier(infos[name]) for name in names}  # None: its error shown
     ready = {name: classifier for name, classifier in loaded.items() if classifier is not None}
@@ -358,7 +354,7 @@ def side_by_side(chosen: ModelInfo | None, drawn: np.ndarray | None) -> None:
     ):
         with column:
             st.markdown(f"**{plain(name)}**")
-            st.caption(plain(model_line(infos[name])))
+            st.caption(plain(describe(infos[name])))
             show_answer(prediction, "", size="compact")
             st.plotly_chart(
                 probability_bars(

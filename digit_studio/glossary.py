@@ -63,6 +63,12 @@ _TERMS = (
         ("weights",),
     ),
     Term(
+        "bias",
+        "One more number a neuron or a filter adds to its sum. It lets it light up more easily, "
+        "or less easily, whatever the picture.",
+        ("biases",),
+    ),
+    Term(
         "layer",
         "One stage of a network, often a row of neurons or filters side by side. The picture goes "
         "in at the first layer, and the last layer gives one score to each digit from 0 to 9.",
@@ -131,8 +137,8 @@ _TERMS = (
     ),
     Term(
         "feature map",
-        "The picture a filter makes as it slides over the digit: bright where it found its "
-        "pattern, dark where it did not. Inside the network you can see them for your drawing.",
+        "The picture a filter makes as it slides over the digit: a big number where it found "
+        "its pattern, a small one where it did not. Inside the network they show bright and dark.",
         ("feature maps",),
     ),
     Term(
@@ -245,8 +251,8 @@ _TERMS = (
     ),
     Term(
         "step",
-        "One small change to the weights, made after each batch. An epoch has as many steps as "
-        "it has batches.",
+        "One small move. In training, one small change to the weights after each batch. On "
+        "the Learn page, the filter's window moving on by one pixel.",
         ("steps",),
     ),
     Term(

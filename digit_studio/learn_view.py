@@ -8,8 +8,9 @@ import time
 import numpy as np
 import streamlit as st
 
-from digit_studio.draw_view import clear_canvas, drawing_canvas
+from digit_studio.draw_view import drawing_canvas
 from digit_studio.resources import cached_first_convolution, cached_mnist, cached_portraits
+from digit_studio.text import plain
 from digit_studio.widgets import caption_line
 from mnist_core.adversarial import fool
 from mnist_core.convolution import ConvolutionWalk, convolution_walk
@@ -23,7 +24,7 @@ from mnist_core.convolution_figures import (
     window_figure,
 )
 from mnist_core.data import NUM_CLASSES
-from mnist_core.errors import NoConvolutionError
+from mnist_core.errors import MnistCoreError, NoConvolutionError
 from mnist_core.figures import pixelated, weight_grid
 from mnist_core.predict import Classifier
 from mnist_core.segment import DIGIT_CANVAS
@@ -31,28 +32,39 @@ from mnist_core.store import ModelInfo
 
 # The terms the Learn page shows, each explained in its "Words on this page".
 LEARN_WORDS = (
-    "neural network", "model", "MNIST", "test set", "pixel", "layer", "neuron", "weight",
+    "neural network", "model", "MNIST", "test set", "pixel", "layer", "neuron", "weight", "bias",
     "convolution", "filter", "step", "feature map", "ReLU", "pooling", "batch normalization",
     "feature visualization", "probability", "confidence", "adversarial example",
     "not-a-digit", "augmentation",
 )  # fmt: skip
 LOOKS = ("A convolution, step by step", "What it thinks digits look like", "Fool the network")
 FIGURE = {"displayModeBar": False}
+LEARN_GENERATION = "learn_canvas_generation"
+PORTRAIT_COLUMNS = 5  # two rows of five: each portrait big enough to see its strokes
 LEARN_CANVAS_HEIGHT = "16rem"  # small: the views beside it need the room
 
 
-def example_image(digit: int) -> np.ndarray:
-    """The first MNIST test image of `digit`, as the model sees it: (28, 28) in [0, 1]."""
-    mnist = cached_mnist()
+def example_image(digit: int) -> np.ndarray | None:
+    """The first MNIST test image of `digit`, as the model sees it: (28, 28) in [0, 1]; None
+    (with a message) when MNIST cannot be read."""
+    try:
+        mnist = cached_mnist()
+    except MnistCoreError as error:
+        st.error(plain(error))
+        return None
     return mnist.x_test[int(np.flatnonzero(mnist.y_test == digit)[0])] / 255.0
 
 
-def digit_to_look_at(classifier: Classifier) -> np.ndarray:
+def digit_to_look_at(classifier: Classifier) -> np.ndarray | None:
     """The student's drawing as the network sees it, or an MNIST example until they draw."""
     drawn = drawing_canvas(
-        DIGIT_CANVAS, DIGIT_CANVAS, "learn-canvas", max_height=LEARN_CANVAS_HEIGHT
+        DIGIT_CANVAS,
+        DIGIT_CANVAS,
+        "learn-canvas",
+        max_height=LEARN_CANVAS_HEIGHT,
+        generation=LEARN_GENERATION,
     ).image_data
-    st.button("Clear", icon=":material/delete:", on_click=clear_canvas, key="learn-clear")
+    st.button("Clear", icon=":material/delete:", on_click=_clear, key="learn-clear")
     prediction = classifier.classify_drawing(drawn)
     if prediction is not None:
         st.caption("Your drawing, as the network sees it: 28 × 28 pixels")
@@ -63,12 +75,18 @@ def digit_to_look_at(classifier: Classifier) -> np.ndarray:
         key="learn_example",
     )  # fmt: skip
     image = example_image(int(example))
-    st.image(pixelated(image, size=112), caption="An example from MNIST's test digits")
+    if image is not None:
+        st.image(pixelated(image, size=112), caption="An example from MNIST's test digits")
     return image
 
 
-def _move_window(position: int, positions: int) -> None:
-    st.session_state["conv_position"] = min(max(position, 0), positions - 1)
+def _clear() -> None:
+    # Its own counter: clearing here leaves the Draw page's canvas and the class board alone.
+    st.session_state[LEARN_GENERATION] = st.session_state.get(LEARN_GENERATION, 0) + 1
+
+
+def _move_window(place: int, positions: int) -> None:
+    st.session_state["conv_position"] = min(max(place, 1), positions)
 
 
 @st.fragment
@@ -87,7 +105,8 @@ def convolution_steps(info: ModelInfo, image: np.ndarray) -> None:
     st.markdown(
         f"**The first layer: {convolution.description}.** Each filter is a small grid of "
         "weights. It slides over the picture; at each place it multiplies the pixels under it "
-        "by its weights and adds them up. That sum is one cell of its feature map."
+        "by its weights, adds them up, and adds one more number, its bias. That is one cell of "
+        "its feature map."
     )
     chosen, animate = st.columns([3, 1], vertical_alignment="bottom")
     number = chosen.slider("Filter", 1, convolution.filters, key="conv_filter")
@@ -107,29 +126,30 @@ def _one_step(walk: ConvolutionWalk) -> None:
     """The window at one place: the picture and the map beside each other, the buttons that move
     it right under them, then the numbers it multiplies and their sum."""
     rows, columns = walk.output.shape
-    st.session_state.setdefault("conv_position", (rows // 2) * columns + columns // 2)
-    position = min(st.session_state["conv_position"], walk.positions - 1)
-    st.session_state["conv_position"] = position
-    step = walk.step(position)
+    # Counted from 1, as the animation's slider counts; the middle of the map, where ink is.
+    st.session_state.setdefault("conv_position", (rows // 2) * columns + columns // 2 + 1)
+    place = min(st.session_state["conv_position"], walk.positions)
+    st.session_state["conv_position"] = place
+    step = walk.step(place - 1)
     picture, output = st.columns(2)
     picture.plotly_chart(window_figure(walk, step, height=280), config=FIGURE, key="conv-window")
     output.plotly_chart(output_figure(walk, step, height=280), config=FIGURE, key="conv-output")
     back, forward, down = st.columns(3)
     back.button(
         "One step back", icon=":material/chevron_left:", on_click=_move_window,
-        args=(position - 1, walk.positions), key="conv-back", use_container_width=True,
+        args=(place - 1, walk.positions), key="conv-back", width="stretch",
     )  # fmt: skip
     forward.button(
         "One step", icon=":material/chevron_right:", on_click=_move_window,
-        args=(position + 1, walk.positions), key="conv-step", use_container_width=True,
+        args=(place + 1, walk.positions), key="conv-step", width="stretch",
     )  # fmt: skip
     down.button(
         "One row down", icon=":material/keyboard_arrow_down:", on_click=_move_window,
-        args=(position + columns, walk.positions), key="conv-row", use_container_width=True,
+        args=(place + columns, walk.positions), key="conv-row", width="stretch",
     )  # fmt: skip
     caption_line(sum_line(step))
     st.plotly_chart(step_grids_figure(walk, step, height=240), config=FIGURE, key="conv-grids")
-    st.slider("Window position", 0, walk.positions - 1, key="conv_position")
+    st.slider("Window position", 1, walk.positions, key="conv_position")
     _later_steps(walk)
 
 
@@ -155,11 +175,11 @@ def fooled_drawing(classifier: Classifier, image: np.ndarray) -> None:
         help="Leave it empty for any digit but the one it reads now.",
     )
     started = time.perf_counter()
-    try:
-        fooling = fool(classifier, image, None if target is None else int(target))
-    except ValueError:  # the target is what it reads already
-        st.info(f"The network already reads a {target}: pick another digit.")
+    reading = classifier.classify_seen(image).label
+    if target is not None and int(target) == reading:
+        st.info(f"The network already reads a {reading}: pick another digit.")
         return
+    fooling = fool(classifier, image, None if target is None else int(target))
     before, after, change = st.columns(3)
     before.image(
         pixelated(fooling.original, size=168),
@@ -171,7 +191,7 @@ def fooled_drawing(classifier: Classifier, image: np.ndarray) -> None:
         pixelated(fooling.fooled, size=168),
         caption=f"After the change it reads {fooling.fooled_label} ({chance:.0%} sure)"
         if fooling.succeeded
-        else f"Still {fooling.original_label}: it held",
+        else f"It reads {fooling.fooled_label} ({chance:.0%} sure)",
         width="stretch",
     )
     scale = max(fooling.epsilon, 1e-6)
@@ -189,9 +209,10 @@ def fooled_drawing(classifier: Classifier, image: np.ndarray) -> None:
             "This is an adversarial example."
         )
     else:
+        goal = "another digit" if fooling.target is None else f"a {fooling.target}"
         st.markdown(
-            f"Changing each pixel by up to {fooling.epsilon:.0%} did not fool it. Past that, "
-            "the drawing itself would start to change."
+            f"Changing each pixel by up to {fooling.epsilon:.0%} did not make it read {goal}. "
+            "Past that, the drawing itself would start to change."
         )
     if classifier.rejects_non_digits:
         st.caption(
@@ -200,9 +221,6 @@ def fooled_drawing(classifier: Classifier, image: np.ndarray) -> None:
             else "The not-a-digit guard is fooled too: it still calls the changed drawing a digit."
         )
     st.caption(f"This view took {(time.perf_counter() - started) * 1000:.0f} ms of server time.")
-
-
-PORTRAIT_COLUMNS = 5  # two rows of five: each portrait big enough to see its strokes
 
 
 def digit_portraits(info: ModelInfo) -> None:
@@ -214,12 +232,13 @@ def digit_portraits(info: ModelInfo) -> None:
         "7. Small random shifts and a soft blur at each step keep it looking like a drawing. "
         "This is feature visualization."
     )
-    if not st.session_state.get("portraits_shown"):
+    asked = st.session_state.setdefault("portraits_asked", set())
+    if info.name not in asked:  # on demand: a second or two of the server's time, per model
         st.button(
             "Paint what it thinks each digit looks like",
             icon=":material/palette:",
-            on_click=st.session_state.update,
-            kwargs={"portraits_shown": True},
+            on_click=asked.add,
+            args=(info.name,),
             key="paint",
         )
         return
@@ -232,7 +251,7 @@ def digit_portraits(info: ModelInfo) -> None:
     for digit in range(NUM_CLASSES):
         columns[digit % PORTRAIT_COLUMNS].image(
             pixelated(portraits.images[digit], size=112),
-            caption=f"{digit}: {portraits.scores[digit]:.0%} sure",
+            caption=f"{digit}: {painted.sure[digit]:.0%} sure",
         )
     st.button(
         "Paint again from another smudge",

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime import Runtime
@@ -133,6 +134,7 @@ def _portrait_painter(name: str, file: str) -> PortraitPainter:
 @dataclass(frozen=True)
 class PaintedPortraits:
     portraits: DigitPortraits
+    sure: np.ndarray  # (10,) how sure the model is of each portrait, calibrated as it answers
     seconds: float  # this server's time to paint them (and, the first time, to trace)
 
 
@@ -142,7 +144,9 @@ class PaintedPortraits:
 def _portraits(name: str, file: str, seed: int) -> PaintedPortraits:
     started = time.perf_counter()
     portraits = _portrait_painter(name, file).paint(seed=seed)
-    return PaintedPortraits(portraits, time.perf_counter() - started)
+    answers = _classifier(name, file).predict_proba(portraits.images)
+    own = np.arange(len(answers))
+    return PaintedPortraits(portraits, answers[own, own], time.perf_counter() - started)
 
 
 def cached_portraits(info: ModelInfo, seed: int) -> PaintedPortraits | None:

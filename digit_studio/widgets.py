@@ -52,6 +52,8 @@ def caption_line(text: str) -> None:
 
 
 NOT_A_DIGIT = "That doesn't look like a digit"
+# Next to every model chooser: the kinds of network its choices name.
+MODEL_KINDS = help_for("perceptron", "MLP", "CNN")
 
 
 def answer_caption(prediction: Prediction) -> str:
@@ -129,6 +131,7 @@ def choose_model(label: str = "Model", chooser: bool = True) -> ModelInfo | None
         names,
         index=names.index(chosen) if chosen in names else 0,
         format_func=lambda name: describe(infos[name]),
+        help=MODEL_KINDS,
     )
     st.session_state["chosen_model"] = name
     return infos[name]
@@ -175,6 +178,7 @@ def choose_other_model(chosen: ModelInfo | None, label: str = "Compare with") ->
         index=None,
         placeholder="another model (optional)",
         format_func=lambda name: describe(others[name]),
+        help=MODEL_KINDS,
         key="compare_with",
     )
     return others.get(name) if name else None
@@ -183,7 +187,7 @@ def choose_other_model(chosen: ModelInfo | None, label: str = "Compare with") ->
 def words_on_this_page(*names: str) -> None:
     """A button whose popover explains each term the page shows, in words a 12-year-old
     understands; the page's main terms also get a tooltip where they are."""
-    with st.popover("Words on this page", icon=":material/menu_book:", use_container_width=True):
+    with st.popover("Words on this page", icon=":material/menu_book:", width="stretch"):
         st.markdown(help_for(*names))
 
 

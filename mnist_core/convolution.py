@@ -31,8 +31,8 @@ _INFERENCE_IDENTITY = (
     keras.layers.RandomBrightness,
 )
 NO_FILTERS = (
-    "This network has no filters that slide over the picture: each of its neurons looks at all "
-    "784 pixels at once. Pick a convolutional network (cnn, cnn-fast or cnn-classic) to see one."
+    "This network has no filters that slide over the picture: each neuron of its first layer "
+    "looks at all 784 pixels at once. Pick a model that is a CNN to see one."
 )
 NOT_RELU = "This network's first filters are not followed by a ReLU, which this view shows next."
 

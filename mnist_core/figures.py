@@ -244,7 +244,10 @@ def _counts_heatmap(
 
 
 def confusion_matrix_figure(
-    result: EvaluationResult, height: int = 520, picked: tuple[int, int] | None = None
+    result: EvaluationResult,
+    height: int = 520,
+    picked: tuple[int, int] | None = None,
+    clickable: bool = True,
 ) -> go.Figure:
     """The confusion matrix as a heatmap: rows the true digit, columns the prediction. Each cell
     also holds an invisible point, so a click on it selects (true, answered): Streamlit's chart
@@ -266,7 +269,8 @@ def confusion_matrix_figure(
             selected={"marker": {"opacity": 0}},
             unselected={"marker": {"opacity": 0}},
             hovertemplate="a true %{y} read as %{x}: %{customdata} digits"
-            "<br>click to see them<extra></extra>",
+            + ("<br>click to see them" if clickable else "")
+            + "<extra></extra>",
         )
     )
     if picked is not None:
@@ -301,13 +305,18 @@ def confusion_change_figure(
             zmin=-top,
             zmax=top,
             showscale=False,
-            hovertemplate=f"true %{{y}} read as %{{x}}: %{{text}} with {names[1]} "
+            customdata=[[_more_or_fewer(value) for value in row] for row in change],
+            hovertemplate=f"true %{{y}} read as %{{x}}: %{{customdata}} with {names[1]} "
             f"than with {names[0]}<extra></extra>",
         )
     )
     figure.update_xaxes(title_text="answered", side="top", type="category")
     figure.update_yaxes(title_text="true digit", autorange="reversed", type="category")
     return _layout(figure, height)
+
+
+def _more_or_fewer(count: int) -> str:
+    return "as many" if count == 0 else f"{abs(count)} {'more' if count > 0 else 'fewer'}"
 
 
 RIGHT_COLOUR = (27, 127, 59)  # a checked answer the network got right: 5.3:1 on white

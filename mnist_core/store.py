@@ -33,6 +33,7 @@ from mnist_core.errors import (
     ModelStoreError,
 )
 from mnist_core.files import open_regular
+from mnist_core.models import ARCHITECTURES
 
 if TYPE_CHECKING:
     import keras
@@ -430,3 +431,19 @@ def _atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
     _fsync_directory(path.parent)
+
+
+def one_of_each_architecture(
+    infos: list[ModelInfo], chosen: ModelInfo | None, limit: int
+) -> list[str]:
+    """Up to `limit` model names to compare: `chosen` and the first model of each other
+    architecture, simplest first (a perceptron, an MLP, a CNN: why convolutions exist)."""
+    order = list(ARCHITECTURES)
+    picked = {chosen.architecture: chosen.name} if chosen else {}
+    for info in infos:
+        picked.setdefault(info.architecture, info.name)
+    ranked = sorted(
+        picked.items(),
+        key=lambda item: order.index(item[0]) if item[0] in order else len(order),
+    )
+    return [name for _, name in ranked][:limit]

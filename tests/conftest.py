@@ -73,6 +73,21 @@ def quick_training(small_mnist: Mnist):
     return train(config, small_mnist)
 
 
+@pytest.fixture(scope="session")
+def weaker_training(small_mnist: Mnist):
+    """A second perceptron, on 300 images: a model that answers differently from the quick one."""
+    config = TrainingConfig(
+        architecture="perceptron",
+        epochs=1,
+        train_size=300,
+        validation_size=1000,
+        augment=False,
+        lr_schedule="constant",
+        non_digits=0.0,
+    )
+    return train(config, small_mnist)
+
+
 @pytest.fixture
 def stored_model(store: ModelStore, quick_training) -> str:
     """The quick model saved in the temporary store as the default; returns its name."""
@@ -98,6 +113,15 @@ def canvas_value(rgba: np.ndarray) -> dict:
         },
         "backgroundFit": None,
     }
+
+
+def chart_array(array) -> np.ndarray:
+    """An array as a chart's JSON holds it: a list, or plotly's base64 typed array."""
+    if isinstance(array, dict):
+        flat = np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
+        shape = array.get("shape", len(flat))
+        return flat.reshape([int(size) for size in str(shape).split(",")])
+    return np.asarray(array)
 
 
 __all__ = ["keras", "png_bytes"]

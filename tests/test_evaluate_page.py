@@ -3,17 +3,14 @@ side by side with their difference."""
 
 from __future__ import annotations
 
-import base64
-
 import numpy as np
 import plotly.io
 import pytest
 
-from mnist_core.config import TrainingConfig
 from mnist_core.evaluate import digits_where, evaluate
 from mnist_core.predict import load_classifier
-from mnist_core.train import train
 
+from conftest import chart_array
 from test_pages import page
 
 
@@ -24,15 +21,6 @@ def captions(at) -> list[str]:
     per_column = [-(-(len(shown) - column) // 8) for column in range(8)]
     starts = np.cumsum([0, *per_column])
     return [shown[starts[i % 8] + i // 8] for i in range(len(shown))]
-
-
-def values(array) -> np.ndarray:
-    """An array as a chart's JSON holds it: a list, or plotly's base64 typed array."""
-    if isinstance(array, dict):
-        flat = np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
-        shape = array.get("shape", len(flat))
-        return flat.reshape([int(size) for size in str(shape).split(",")])
-    return np.asarray(array)
 
 
 @pytest.fixture
@@ -78,26 +66,14 @@ def test_a_chosen_cell_shows_its_digits_a_page_at_a_time(evaluation, mnist):
     assert at.session_state["gallery_page"] == 0  # a new choice starts at its first page
 
 
-def test_two_models_side_by_side_with_their_difference(store, stored_model, small_mnist):
-    weaker = train(
-        TrainingConfig(
-            architecture="perceptron",
-            epochs=1,
-            train_size=300,
-            validation_size=1000,
-            augment=False,
-            lr_schedule="constant",
-            non_digits=0.0,
-        ),
-        small_mnist,
-    )
-    store.save("weaker", weaker.model, weaker.model_info(0.5))
+def test_two_models_side_by_side_with_their_difference(store, stored_model, weaker_training):
+    store.save("weaker", weaker_training.model, weaker_training.model_info(0.5))
     at = page("app_pages/evaluate.py").run()
     at.selectbox(key="compare_with").set_value("weaker").run()
     assert not at.exception
     charts = [plotly.io.from_json(chart.proto.spec) for chart in at.get("plotly_chart")]
     mine, theirs, change = (chart.data[0] for chart in charts[:3])
-    difference = values(theirs.text) - values(mine.text)
+    difference = chart_array(theirs.text) - chart_array(mine.text)
     assert difference.any() and difference.sum() == 0  # the same 10,000 digits, moved
     shown = [[int(text) if text else 0 for text in row] for row in change.text]
     assert np.array_equal(shown, difference)

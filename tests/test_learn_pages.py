@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+import plotly.io
+
 from benchmarks.drawn import mnist_on_canvas
-from mnist_core.config import TrainingConfig
+from digit_studio.widgets import NOT_A_DIGIT
+from mnist_core.adversarial import fool
 from mnist_core.convolution import convolution_walk, first_convolution
 from mnist_core.predict import load_classifier
-from mnist_core.train import train
 
-from conftest import canvas_value
+from conftest import canvas_value, chart_array
 from test_pages import ROOT, page
 
 
@@ -21,21 +24,9 @@ def big_answers(at) -> list[str]:
 
 
 def test_the_same_drawing_through_several_models_side_by_side(
-    store, stored_model, small_mnist, mnist
+    store, stored_model, weaker_training, mnist
 ):
-    weaker = train(
-        TrainingConfig(
-            architecture="perceptron",
-            epochs=1,
-            train_size=200,
-            validation_size=1000,
-            augment=False,
-            lr_schedule="constant",
-            non_digits=0.0,
-        ),
-        small_mnist,
-    )
-    store.save("weaker", weaker.model, weaker.model_info(0.5))
+    store.save("weaker", weaker_training.model, weaker_training.model_info(0.5))
     at = page("app_pages/draw.py").run()
     drawing = mnist_on_canvas(mnist.x_test[8])
     at.session_state["canvas-0"] = canvas_value(drawing)
@@ -51,13 +42,16 @@ def test_the_same_drawing_through_several_models_side_by_side(
         for name in (stored_model, "weaker")
     ]
     answers = big_answers(at)[-2:]  # after the main answer and its compact copy
-    assert answers == [str(p.label) if p.is_digit else answers[i] for i, p in enumerate(expected)]
+    assert answers == [str(p.label) if p.is_digit else NOT_A_DIGIT for p in expected]
     timing = next(c.value for c in at.caption if "models answered in" in c.value)
     assert re.fullmatch(r"2 models answered in \d+ ms of this server's time: .*", timing)
     bars = [
         chart for chart in at.get("plotly_chart") if chart.key and chart.key.startswith("compared-")
     ]
     assert len(bars) == 2
+    for chart, prediction in zip(bars, expected, strict=True):
+        shown = chart_array(plotly.io.from_json(chart.proto.spec).data[0].y)
+        assert np.allclose(shown, prediction.probabilities * 100, atol=0.01)
 
 
 def test_the_shipped_models_are_compared_simplest_first(monkeypatch, mnist):
@@ -80,11 +74,12 @@ def test_a_convolution_step_by_step_on_an_example_and_on_a_drawing(monkeypatch, 
     at = learn_page(monkeypatch)
     assert not at.exception
     position = at.slider(key="conv_position")
-    assert position.value == 14 * 28 + 14  # the middle of the 28 x 28 map, where the ink is
+    # Counted from 1: the middle of the 28 x 28 map, where the ink is.
+    assert position.value == 14 * 28 + 14 + 1
     at.button(key="conv-step").click().run()
-    assert at.slider(key="conv_position").value == 14 * 28 + 15
+    assert at.slider(key="conv_position").value == 14 * 28 + 15 + 1
     at.button(key="conv-row").click().run()
-    assert at.slider(key="conv_position").value == 15 * 28 + 15
+    assert at.slider(key="conv_position").value == 15 * 28 + 15 + 1
     multiply_add = next(m.value for m in at.markdown if "(sum of the 9 products)" in m.value)
     # The total shown is the network's own number: the output map's cell at that position.
     classifier = load_classifier(store=ROOT / "models")
@@ -109,7 +104,7 @@ def test_a_network_without_convolutions_says_why(monkeypatch):
     assert "no filters that slide over the picture" in at.info[0].value
 
 
-def test_the_example_digit_is_fooled_and_the_guard_says_so(monkeypatch):
+def test_the_example_digit_is_fooled_and_the_guard_says_so(monkeypatch, mnist):
     at = learn_page(monkeypatch)
     at.segmented_control(key="learn_look").set_value("Fool the network").run()
     assert not at.exception
@@ -118,7 +113,10 @@ def test_the_example_digit_is_fooled_and_the_guard_says_so(monkeypatch):
     fooled = next(text for text in captions if text.startswith("After the change it reads"))
     assert not fooled.startswith("After the change it reads 4")
     assert any("This is an adversarial example" in m.value for m in at.markdown)
-    assert any("not-a-digit guard" in c.value for c in at.caption)
+    classifier = load_classifier(store=ROOT / "models")
+    expected = fool(classifier, mnist.x_test[mnist.y_test == 4][0] / 255.0)
+    guard = next(c.value for c in at.caption if "not-a-digit guard" in c.value)
+    assert ("is fooled too" in guard) == expected.is_digit
     at.pills(key="fool_target").set_value(4).run()  # what it reads already
     assert "already reads a 4" in at.info[0].value
     at.pills(key="fool_target").set_value(9).run()

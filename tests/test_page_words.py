@@ -13,7 +13,7 @@ from mnist_core.samples import SAMPLES_DB_VARIABLE
 from conftest import canvas_value
 from test_pages import ROOT, page
 
-SHOWN = {"body", "label", "caption", "placeholder", "content", "text"}
+SHOWN = {"body", "label", "caption", "placeholder", "content", "text", "options"}
 WORDS_LIST = "Words on this page"
 
 
@@ -62,30 +62,48 @@ def drawn(at, mnist) -> None:
     at.session_state["side-by-side"] = True
 
 
+def portraits(at, mnist) -> None:
+    at.segmented_control(key="learn_look").set_value("What it thinks digits look like").run()
+    at.button(key="paint").click()
+
+
+def fooled(at, mnist) -> None:
+    at.segmented_control(key="learn_look").set_value("Fool the network")
+
+
+def compared(at, mnist) -> None:
+    at.selectbox(key="compare_with").set_value("mlp")
+
+
 def shipped_models_and_no_samples(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("MNIST_MODELS_DIR", str(ROOT / "models"))
     monkeypatch.setenv(SAMPLES_DB_VARIABLE, str(tmp_path / "samples.sqlite3"))
 
 
+# Each page as a lesson shows it: the file, and what to do on it first.
 PAGES = {
-    "app.py": None,
-    "app_pages/draw.py": drawn,
-    "app_pages/learn.py": None,
-    "app_pages/train.py": None,
-    "app_pages/upload.py": None,
-    "app_pages/evaluate.py": None,
-    "app_pages/models.py": None,
-    "app_pages/board.py": None,
-    "app_pages/my_handwriting.py": None,
+    "home": ("app.py", None),
+    "draw": ("app_pages/draw.py", drawn),
+    "learn, a convolution": ("app_pages/learn.py", None),
+    "learn, portraits": ("app_pages/learn.py", portraits),
+    "learn, fooled": ("app_pages/learn.py", fooled),
+    "train": ("app_pages/train.py", None),
+    "upload": ("app_pages/upload.py", None),
+    "evaluate": ("app_pages/evaluate.py", None),
+    "evaluate, two models": ("app_pages/evaluate.py", compared),
+    "models": ("app_pages/models.py", None),
+    "class board": ("app_pages/board.py", None),
+    "my handwriting": ("app_pages/my_handwriting.py", None),
 }
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_every_term_a_page_shows_is_explained_on_it(path, mnist, monkeypatch, tmp_path):
+@pytest.mark.parametrize("view", PAGES)
+def test_every_term_a_page_shows_is_explained_on_it(view, mnist, monkeypatch, tmp_path):
     shipped_models_and_no_samples(monkeypatch, tmp_path)
+    path, setup = PAGES[view]
     at = page(path).run()
-    if PAGES[path] is not None:
-        PAGES[path](at, mnist)
+    if setup is not None:
+        setup(at, mnist)
         at.run()
     assert not at.exception
     assert terms_in(page_words(at)[0])  # the page was read

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -13,7 +14,7 @@ from mnist_core.errors import (
     ModelNotFoundError,
     ModelStoreError,
 )
-from mnist_core.store import ModelStore, validate_name
+from mnist_core.store import ModelStore, one_of_each_architecture, validate_name
 
 
 def _probabilities(model, images):
@@ -249,3 +250,14 @@ def test_a_model_of_another_shape_is_refused(store, quick_training):
     store.save("foreign", foreign, quick_training.model_info(None))
     with pytest.raises(ModelLoadError, match="not an MNIST classifier"):
         store.load("foreign")
+
+
+def test_one_of_each_architecture_simplest_first(store, stored_model, quick_training):
+    infos = [
+        dataclasses.replace(store.info(stored_model), name=name, architecture=architecture)
+        for name, architecture in [("big", "cnn"), ("p", "perceptron"), ("p2", "perceptron"),
+                                   ("m", "mlp"), ("f", "cnn-fast"), ("c", "cnn-classic")]
+    ]  # fmt: skip
+    assert one_of_each_architecture(infos, None, 4) == ["p", "m", "c", "f"]
+    assert one_of_each_architecture(infos, infos[2], 3) == ["p2", "m", "c"]  # the chosen one
+    assert one_of_each_architecture(infos[:1], infos[0], 4) == ["big"]
