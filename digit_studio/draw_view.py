@@ -484,7 +484,8 @@ def inside_the_network(info: ModelInfo, prediction: Prediction) -> None:
         "Which pixels argued for the digit…",
         list(range(NUM_CLASSES)),
         default=prediction.label,
-        help=help_for("saliency") + "\n\nPick another digit to ask: why not this one?",
+        help=help_for("saliency", "gradient × input")
+        + "\n\nPick another digit to ask: why not this one?",
     )
     target = prediction.label if target is None else target
     saliency, weights = st.columns(2, gap="large")

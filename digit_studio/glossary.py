@@ -122,7 +122,6 @@ _TERMS = (
         (
             "convolutions",
             "conv",
-            "conv2d",  # Keras's name for it, shown inside the network: "conv2d_1: 64 feature maps"
             "conv layer",
             "conv layers",
             "convolutional layer",

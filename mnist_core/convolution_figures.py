@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
-from mnist_core.figures import ACCENT, INK, MUTED, _layout
+from mnist_core.figures import ACCENT, INK, MUTED, classroom_layout
 
 if TYPE_CHECKING:  # imports Keras; a figure only reads the walk
     from mnist_core.convolution import ConvolutionStep, ConvolutionWalk
@@ -169,7 +169,7 @@ def _figure(
         spec["layout"]["title"] = {"text": title}
     if frames is not None:
         spec["frames"] = frames
-    return _layout(go.Figure(spec), height)
+    return classroom_layout(go.Figure(spec), height)
 
 
 def _animated_traces(walk: ConvolutionWalk, step: ConvolutionStep) -> list[dict]:

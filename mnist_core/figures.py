@@ -38,7 +38,8 @@ MARKER_ROOM = 0.08  # of an axis's span, beyond each end: a marker's radius on a
 FONT = {"size": 16}  # readable from the back of a classroom
 
 
-def _layout(figure: go.Figure, height: int) -> go.Figure:
+def classroom_layout(figure: go.Figure, height: int) -> go.Figure:
+    """Every figure's frame: its height, slim margins, a font the back row can read."""
     figure.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
@@ -84,7 +85,7 @@ def _validated_bars_layout(height: int, font_size: int | None) -> str:
     figure.update_yaxes(range=[0, 110], ticksuffix="%", fixedrange=True, dtick=25)
     # Every digit labelled, even where large labels would have plotly show every other one.
     figure.update_xaxes(type="category", fixedrange=True, title_text="digit", dtick=1)
-    _layout(figure, height)
+    classroom_layout(figure, height)
     if font_size is not None:
         label = {"size": font_size, "color": INK}
         figure.update_xaxes(tickfont=label, title_font=label)
@@ -197,7 +198,7 @@ def training_curves(
     figure.update_layout(
         legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"}
     )
-    return _layout(figure, height).update_layout(showlegend=True)
+    return classroom_layout(figure, height).update_layout(showlegend=True)
 
 
 def race_curves(runs: Sequence[tuple[str, Sequence[BatchEnded]]], height: int = 420) -> go.Figure:
@@ -218,7 +219,7 @@ def race_curves(runs: Sequence[tuple[str, Sequence[BatchEnded]]], height: int = 
     figure.update_layout(
         legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"}
     )
-    return _layout(figure, height).update_layout(showlegend=True)
+    return classroom_layout(figure, height).update_layout(showlegend=True)
 
 
 def _counts_heatmap(
@@ -240,7 +241,7 @@ def _counts_heatmap(
     )
     figure.update_xaxes(title_text=axes[0], side="top", type="category")
     figure.update_yaxes(title_text=axes[1], autorange="reversed", type="category")
-    return _layout(figure, height)
+    return classroom_layout(figure, height)
 
 
 def confusion_matrix_figure(
@@ -312,7 +313,7 @@ def confusion_change_figure(
     )
     figure.update_xaxes(title_text="answered", side="top", type="category")
     figure.update_yaxes(title_text="true digit", autorange="reversed", type="category")
-    return _layout(figure, height)
+    return classroom_layout(figure, height)
 
 
 def _more_or_fewer(count: int) -> str:
@@ -383,7 +384,7 @@ def per_class_figure(result: EvaluationResult, height: int = 320) -> go.Figure:
     )
     figure.update_yaxes(range=[0, 100], ticksuffix="%", dtick=20)
     figure.update_xaxes(type="category", title_text="digit", dtick=1)
-    return _layout(figure, height).update_layout(
+    return classroom_layout(figure, height).update_layout(
         showlegend=True, barmode="group", uniformtext={"minsize": 11, "mode": "show"}
     )
 
@@ -410,7 +411,7 @@ def reliability_figure(curve: Reliability, height: int = 360) -> go.Figure:
     figure.update_xaxes(range=[0, 100], ticksuffix="%", title_text="how sure the model said it was")
     figure.update_yaxes(range=[0, 101], ticksuffix="%", title_text="how often it was right")
     figure.update_layout(title_text=f"expected calibration error {curve.ece:.1%}")
-    return _layout(figure, height).update_layout(showlegend=True)
+    return classroom_layout(figure, height).update_layout(showlegend=True)
 
 
 def roc_figure(curves: Sequence[tuple[str, tuple[np.ndarray, np.ndarray]]]) -> go.Figure:
@@ -423,7 +424,7 @@ def roc_figure(curves: Sequence[tuple[str, tuple[np.ndarray, np.ndarray]]]) -> g
     )
     figure.update_xaxes(ticksuffix="%", title_text="non-digits accepted as digits", type="log")
     figure.update_yaxes(ticksuffix="%", title_text="digits kept", range=[90, 100.2])
-    return _layout(figure, 620).update_layout(
+    return classroom_layout(figure, 620).update_layout(
         showlegend=True, legend={"x": 0.99, "xanchor": "right", "y": 0.02, "yanchor": "bottom"}
     )
 
@@ -527,4 +528,4 @@ def sample_counts(counts: np.ndarray, height: int = 260) -> go.Figure:
     )
     figure.update_xaxes(type="category", fixedrange=True, title_text="digit")
     figure.update_yaxes(fixedrange=True, rangemode="tozero", tickformat="d")
-    return _layout(figure, height)
+    return classroom_layout(figure, height)

@@ -112,7 +112,7 @@ def test_every_name_and_alias_is_found_and_means_its_entry():
         ("Learning-rate schedule", ["learning-rate schedule"]),
         ("Learning rate", ["learning rate"]),
         ("a rate of learning", []),
-        ("conv2d_1: 32 feature maps, 28 x 28", ["convolution", "feature map"]),
+        ("Layer 1, 3×3 filters: 32 feature maps", ["layer", "filter", "feature map"]),
         ("a feature of the map", []),
         (
             "Multi-layer perceptron: two hidden layers of 256 and 128",
