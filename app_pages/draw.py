@@ -11,9 +11,9 @@ if presenting():
     presenter()
     st.stop()
 
-title, words, present = st.columns([2.2, 1, 1], vertical_alignment="center")
+title, words, present = st.columns([2.4, 0.8, 1.2], vertical_alignment="center")
 title.title("Draw a digit")
-with words:
+with words, st.container(key="draw-words"):
     words_on_this_page(*DRAW_WORDS)
 present.button(
     "Present to the class",

@@ -43,7 +43,7 @@ from mnist_core.samples import drawing_png
 from mnist_core.segment import DIGIT_CANVAS, NUMBER_CANVAS, NumberReading, read_number
 from mnist_core.store import ModelInfo, one_of_each_architecture
 
-# The terms the Draw page shows, each explained in its "Words on this page".
+# The terms the Draw page shows, each explained in its "Words" list.
 DRAW_WORDS = (
     "neural network", "model", "pixel", "probability", "confidence", "not-a-digit", "label",
     "perceptron", "MLP", "CNN", "layer", "neuron", "weight", "filter", "feature map", "saliency",

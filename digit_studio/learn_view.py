@@ -30,7 +30,7 @@ from mnist_core.predict import Classifier
 from mnist_core.segment import DIGIT_CANVAS
 from mnist_core.store import ModelInfo
 
-# The terms the Learn page shows, each explained in its "Words on this page".
+# The terms the Learn page shows, each explained in its "Words" list.
 LEARN_WORDS = (
     "neural network", "model", "MNIST", "test set", "pixel", "layer", "neuron", "weight", "bias",
     "convolution", "filter", "step", "feature map", "ReLU", "pooling", "batch normalization",

@@ -19,8 +19,9 @@ EVERY_PAGE = f"""
 .st-key-teach [data-testid="stButtonGroup"] > div {{ flex-wrap: wrap; overflow: visible; }}
 /* The compact answer under the canvas is for phones; beside the canvas the big one answers. */
 @media not all and {NARROW} {{ .st-key-answer-compact {{ display: none; }} }}
-/* On a phone the presenter button is no use, and its row would push the answer off screen. */
-@media {NARROW} {{ .st-key-prediction, .st-key-present {{ display: none; }} }}
+/* On a phone the presenter button is no use, and its row (and the Draw page's words beside it)
+   would push the answer off screen: the other pages keep their words. */
+@media {NARROW} {{ .st-key-prediction, .st-key-present, .st-key-draw-words {{ display: none; }} }}
 """
 
 # Legible from the back of a room: body text at least 20 px, every text 4.5:1 or better.

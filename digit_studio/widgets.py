@@ -52,6 +52,7 @@ def caption_line(text: str) -> None:
 
 
 NOT_A_DIGIT = "That doesn't look like a digit"
+WORDS = "Words"  # short: it shares the Draw page's title row with Present on a 1024-px projector
 # Next to every model chooser: the kinds of network its choices name.
 MODEL_KINDS = help_for("perceptron", "MLP", "CNN")
 
@@ -187,7 +188,12 @@ def choose_other_model(chosen: ModelInfo | None, label: str = "Compare with") ->
 def words_on_this_page(*names: str) -> None:
     """A button whose popover explains each term the page shows, in words a 12-year-old
     understands; the page's main terms also get a tooltip where they are."""
-    with st.popover("Words on this page", icon=":material/menu_book:", width="stretch"):
+    with st.popover(
+        WORDS,
+        icon=":material/menu_book:",
+        help="Every term on this page, explained",
+        width="stretch",
+    ):
         st.markdown(help_for(*names))
 
 

@@ -141,3 +141,28 @@ def test_what_the_network_thinks_each_digit_looks_like_is_painted_on_demand(monk
     at.button(key="paint-again").click().run()
     assert at.session_state["portrait_seed"] == 1
     assert [image.proto.imgs[0].url for image in at.get("image")][1:] != first
+
+
+def test_the_compared_models_are_kept_while_the_section_is_folded(monkeypatch, mnist):
+    monkeypatch.setenv("MNIST_MODELS_DIR", str(ROOT / "models"))
+    at = page("app_pages/draw.py").run()
+    at.session_state["canvas-0"] = canvas_value(mnist_on_canvas(mnist.x_test[0]))
+    at.session_state["side-by-side"] = True
+    at.run()
+    at.multiselect(key="compared").set_value(["mlp"]).run()
+    at.session_state["side-by-side"] = False
+    at.run()
+    at.session_state["side-by-side"] = True
+    at.run()
+    assert at.multiselect(key="compared").value == ["mlp"]
+
+
+def test_clearing_the_learn_canvas_leaves_the_draw_canvas(monkeypatch, mnist):
+    at = learn_page(monkeypatch)
+    at.session_state["learn-canvas-0"] = canvas_value(mnist_on_canvas(mnist.x_test[0]))
+    at.run()
+    assert any(c.value.startswith("Your drawing") for c in at.caption)
+    at.button(key="learn-clear").click().run()
+    assert not any(c.value.startswith("Your drawing") for c in at.caption)
+    assert "canvas_generation" not in at.session_state  # the Draw page's counter, untouched
+    assert "board_drawing" not in at.session_state

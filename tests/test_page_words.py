@@ -1,5 +1,5 @@
 """Every term a page shows has its plain-words help on that page: in a tooltip next to it, or in
-the page's "Words on this page" list (digit_studio/glossary.py)."""
+the page's "Words" list (digit_studio/glossary.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from google.protobuf.json_format import MessageToDict
 
 from benchmarks.drawn import mnist_on_canvas
 from digit_studio.glossary import GLOSSARY, terms_in
+from digit_studio.widgets import WORDS
 from mnist_core.samples import SAMPLES_DB_VARIABLE
 
 from conftest import canvas_value
 from test_pages import ROOT, page
 
 SHOWN = {"body", "label", "caption", "placeholder", "content", "text", "options"}
-WORDS_LIST = "Words on this page"
+WORDS_LIST = WORDS
 
 
 def _strings(value, keys: set[str], found: list[str], under: bool = False) -> None:

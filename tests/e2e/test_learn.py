@@ -27,7 +27,7 @@ def test_a_drawing_through_three_models_side_by_side(page, app_url, artifacts):
 
 def test_the_words_on_a_page_are_explained(page, app_url):
     page.goto(f"{app_url}/Draw")
-    page.get_by_role("button", name="Words on this page").click()
+    page.get_by_role("button", name="Words", exact=True).click()
     popover = page.get_by_test_id("stPopoverBody")
     expect(popover).to_contain_text("Saliency:")
     expect(popover).to_contain_text("Feature map:")
