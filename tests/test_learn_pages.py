@@ -163,6 +163,7 @@ def test_clearing_the_learn_canvas_leaves_the_draw_canvas(monkeypatch, mnist):
     at.run()
     assert any(c.value.startswith("Your drawing") for c in at.caption)
     at.button(key="learn-clear").click().run()
+    assert not at.exception
     assert not any(c.value.startswith("Your drawing") for c in at.caption)
     assert "canvas_generation" not in at.session_state  # the Draw page's counter, untouched
     assert "board_drawing" not in at.session_state
