@@ -9,7 +9,12 @@ import numpy as np
 import streamlit as st
 
 from digit_studio.draw_view import drawing_canvas
-from digit_studio.resources import cached_first_convolution, cached_mnist, cached_portraits
+from digit_studio.resources import (
+    cached_first_convolution,
+    cached_mnist,
+    cached_portraits,
+    warm_portrait_painter,
+)
 from digit_studio.text import plain
 from digit_studio.widgets import caption_line
 from mnist_core.adversarial import fool
@@ -234,6 +239,7 @@ def digit_portraits(info: ModelInfo) -> None:
     )
     asked = st.session_state.setdefault("portraits_asked", set())
     if info.name not in asked:  # on demand: a second or two of the server's time, per model
+        warm_portrait_painter(info)
         st.button(
             "Paint what it thinks each digit looks like",
             icon=":material/palette:",

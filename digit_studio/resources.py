@@ -4,8 +4,10 @@ and the trainings."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -147,6 +149,30 @@ def _portraits(name: str, file: str, seed: int) -> PaintedPortraits:
     answers = _classifier(name, file).predict_proba(portraits.images)
     own = np.arange(len(answers))
     return PaintedPortraits(portraits, answers[own, own], time.perf_counter() - started)
+
+
+_warmed: set[tuple[str, str]] = set()  # the models whose painter is traced or being traced
+_warming_lock = threading.Lock()
+
+
+def warm_portrait_painter(info: ModelInfo) -> threading.Thread | None:
+    """Trace the model's portrait painter in the background, once per model, while the page
+    offers to paint: the first painting of a model costs its tracing too (2.7 s against 1 s
+    here, benchmarks/predict_latency.py), which a click then no longer waits for. None when it
+    is warm or warming already."""
+    key = (info.name, info.file)
+    with _warming_lock:
+        if key in _warmed:
+            return None
+        _warmed.add(key)
+
+    def warm() -> None:
+        with contextlib.suppress(MnistCoreError):  # the page reports a model that cannot load
+            _portrait_painter(*key).paint(steps=1)
+
+    thread = threading.Thread(target=warm, name=f"warm-portraits-{info.name}", daemon=True)
+    thread.start()
+    return thread
 
 
 def cached_portraits(info: ModelInfo, seed: int) -> PaintedPortraits | None:

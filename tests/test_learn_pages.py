@@ -4,11 +4,13 @@ page's convolution, portraits and fooled drawing."""
 from __future__ import annotations
 
 import re
+import threading
 
 import numpy as np
 import plotly.io
 
 from benchmarks.drawn import mnist_on_canvas
+from digit_studio import resources
 from digit_studio.widgets import NOT_A_DIGIT
 from mnist_core.adversarial import fool
 from mnist_core.convolution import convolution_walk, first_convolution
@@ -167,3 +169,18 @@ def test_clearing_the_learn_canvas_leaves_the_draw_canvas(monkeypatch, mnist):
     assert not any(c.value.startswith("Your drawing") for c in at.caption)
     assert "canvas_generation" not in at.session_state  # the Draw page's counter, untouched
     assert "board_drawing" not in at.session_state
+
+
+def test_the_portrait_painter_is_traced_while_the_page_offers_to_paint(store, stored_model):
+    at = page("app_pages/learn.py").run()
+    at.segmented_control(key="learn_look").set_value("What it thinks digits look like").run()
+    assert not at.exception
+    for thread in threading.enumerate():
+        if thread.name == f"warm-portraits-{stored_model}":
+            thread.join(timeout=60)
+    info = store.info(stored_model)
+    traced = resources._portrait_painter(info.name, info.file)._optimize
+    assert traced.experimental_get_tracing_count() == 1  # before anyone asked for portraits
+    at.button(key="paint").click().run()
+    assert not at.exception
+    assert traced.experimental_get_tracing_count() == 1  # the click painted with that trace
