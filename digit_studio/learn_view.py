@@ -165,8 +165,10 @@ def _later_steps(walk: ConvolutionWalk) -> None:
     relu.caption("ReLU: every negative number becomes 0; the rest stay.")
     if walk.pooled is not None:
         pooled.plotly_chart(pooled_figure(walk, height=300), config=FIGURE, key="conv-pooled")
+        height, width = walk.convolution.pool_size or (1, 1)
         pooled.caption(
-            "Pooling: each small square keeps only its biggest number, a map half as wide."
+            f"Pooling: each {height} × {width} square keeps only its biggest number, so the map "
+            f"is {height} times smaller each way."
         )
 
 

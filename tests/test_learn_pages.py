@@ -88,6 +88,7 @@ def test_a_convolution_step_by_step_on_an_example_and_on_a_drawing(monkeypatch, 
     image = mnist.x_test[mnist.y_test == 4][0] / 255.0
     walk = convolution_walk(first_convolution(classifier.model), image, 0)
     assert multiply_add.endswith(f"= {walk.output[15, 15]:.2f}</p>")
+    assert any(c.value.startswith("Pooling: each 2 × 2 square") for c in at.caption)
 
     at.session_state["learn-canvas-0"] = canvas_value(mnist_on_canvas(mnist.x_test[0]))
     at.run()
