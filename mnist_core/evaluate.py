@@ -80,18 +80,17 @@ def digits_where(
     for digit in (true, answered):
         if digit is not None and not 0 <= digit < NUM_CLASSES:
             raise ValueError(f"a digit is 0-9, not {digit}")
-    chosen = (
-        np.ones(result.size, bool)
-        if true is not None and answered is not None
-        else (result.predictions != result.labels)
-    )
-    if true is not None:
-        chosen &= result.labels == true
-    if answered is not None:
-        chosen &= result.predictions == answered
-    indices = np.flatnonzero(chosen)
-    confidence = result.probabilities[indices, result.predictions[indices]]
-    return indices[np.argsort(-confidence, kind="stable")]
+    if true is None or answered is None:
+        # The misread digits are sorted already: a filter keeps their order.
+        misread = result.misclassified
+        keep = np.ones(len(misread), bool)
+        if true is not None:
+            keep &= result.labels[misread] == true
+        if answered is not None:
+            keep &= result.predictions[misread] == answered
+        return misread[keep]
+    cell = np.flatnonzero((result.labels == true) & (result.predictions == answered))
+    return cell[np.argsort(-result.probabilities[cell, answered], kind="stable")]
 
 
 def page_of(indices: np.ndarray, page: int, size: int) -> np.ndarray:
