@@ -33,6 +33,14 @@ def empty_canvas(page, clears: int = 0):
     return canvas
 
 
+def a_seven_drawn(page, app_url: str) -> None:
+    """The Draw page with a 7 drawn by mouse on its fresh canvas, and read as a 7."""
+    page.goto(f"{app_url}/Draw")
+    canvas = empty_canvas(page)
+    draw_with_mouse(page, canvas.bounding_box(), DIGIT_STROKES["7"])
+    expect(page.locator(f"{PREDICTION} .big-digit")).to_have_text("7")
+
+
 def test_drawn_digits_are_recognized(page, app_url, artifacts):
     page.goto(f"{app_url}/Draw")
     expect(page).to_have_title("Draw · Digit Studio")
@@ -59,10 +67,7 @@ def test_a_smiley_is_not_a_digit(page, app_url, artifacts):
 
 
 def test_inside_the_network_after_drawing(page, app_url, artifacts):
-    page.goto(f"{app_url}/Draw")
-    canvas = empty_canvas(page)
-    draw_with_mouse(page, canvas.bounding_box(), DIGIT_STROKES["7"])
-    expect(page.locator(f"{PREDICTION} .big-digit")).to_have_text("7")
+    a_seven_drawn(page, app_url)
     page.get_by_text("Inside the network").click()
     expect(
         page.get_by_text("Saliency, in red: the ink that made the network more sure it is a 7")
@@ -172,10 +177,7 @@ def test_closing_the_tab_ends_its_training(browser, app_url):
 
 
 def test_a_corrected_drawing_shows_in_the_gallery(page, app_url, artifacts):
-    page.goto(f"{app_url}/Draw")
-    canvas = empty_canvas(page)
-    draw_with_mouse(page, canvas.bounding_box(), DIGIT_STROKES["7"])
-    expect(page.locator(f"{PREDICTION} .big-digit")).to_have_text("7")
+    a_seven_drawn(page, app_url)
     wait_until_idle(page)
     name = page.get_by_role("textbox", name="Your name (optional)")
     name.fill("Ada")

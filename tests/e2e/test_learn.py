@@ -7,15 +7,11 @@ import re
 
 from playwright.sync_api import expect
 
-from e2e.strokes import DIGIT_STROKES, draw_with_mouse
-from e2e.test_browser import PREDICTION, empty_canvas, wait_until_idle
+from e2e.test_browser import a_seven_drawn, wait_until_idle
 
 
 def test_a_drawing_through_three_models_side_by_side(page, app_url, artifacts):
-    page.goto(f"{app_url}/Draw")
-    canvas = empty_canvas(page)
-    draw_with_mouse(page, canvas.bounding_box(), DIGIT_STROKES["7"])
-    expect(page.locator(f"{PREDICTION} .big-digit")).to_have_text("7")
+    a_seven_drawn(page, app_url)
     page.get_by_text("Side by side: other models, same drawing").click()
     timing = page.get_by_text(re.compile(r"^3 models answered in \d+ ms of this server's time"))
     expect(timing).to_be_visible()
