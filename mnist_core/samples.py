@@ -600,6 +600,22 @@ class _Database(Protocol):
     def set_version(self, db: _Connection, version: int) -> None: ...
 
 
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Put the file in WAL mode, which it keeps: once one connection has, the rest only read it.
+    Connections switching a new file at once can each be refused at once, with no wait (SQLite
+    would otherwise deadlock them): try again until BUSY_SECONDS have passed."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as error:
+            if _result_code(error) not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class _Sqlite:
     """The samples in the SQLite file at `path`."""
 
@@ -662,7 +678,7 @@ class _Sqlite:
                 f"cannot open the samples database {self.path}: {error}"
             ) from error
         try:
-            db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(db)
             # In WAL mode NORMAL stays consistent; a power cut may lose only the last writes.
             db.execute("PRAGMA synchronous=NORMAL")
             yield db
