@@ -5,6 +5,7 @@ import csv
 import io
 import itertools
 import sqlite3
+import time
 import types
 
 import numpy as np
@@ -27,6 +28,11 @@ from mnist_core.class_board import (
 )
 from mnist_core.errors import SampleStoreError
 from mnist_core.samples import MIGRATIONS, Answer, SampleStore, open_sample_store
+
+
+def time_module(wall_time):
+    """samples.py's `time` with the wall clock replaced; its waits keep the real clock."""
+    return types.SimpleNamespace(time=wall_time, monotonic=time.monotonic, sleep=time.sleep)
 
 
 def answer(
@@ -58,7 +64,7 @@ def answer(
 def clock(monkeypatch):
     """The store's time.time(): 100, 200, 300, ... one tick per call."""
     ticks = itertools.count(100, 100)
-    monkeypatch.setattr(samples_module, "time", types.SimpleNamespace(time=lambda: next(ticks)))
+    monkeypatch.setattr(samples_module, "time", time_module(lambda: next(ticks)))
 
 
 @pytest.fixture
@@ -177,7 +183,7 @@ def test_the_newest_answers_come_first_and_only_the_newest_carry_images(store, c
 
 
 def test_answers_given_at_the_same_moment_come_newest_id_first(store, monkeypatch):
-    monkeypatch.setattr(samples_module, "time", types.SimpleNamespace(time=lambda: 5.0))
+    monkeypatch.setattr(samples_module, "time", time_module(lambda: 5.0))
     ids = [store.record_answer("tab", drawing, digit(), 1, True, 0.9) for drawing in range(3)]
     assert [a.id for a in store.class_answers(with_images=1)] == ids[::-1]
     assert [a.image is not None for a in store.class_answers(with_images=1)] == [True, False, False]
